@@ -1,0 +1,31 @@
+# Two commands: `make serve` and `make test`. Each builds its own virtual
+# environment from nothing, so a fresh clone needs only python3.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test install bench example clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/bepgraph serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+example: $(STAMP)
+	$(BIN)/python -m bepgraph.examples.generate --out examples/jnl-2002-2005
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -1,0 +1,9 @@
+"""bepgraph: the JNL Series Trust Brokerage Enhancement Plan as a compliance knowledge graph.
+
+Data flows one way: the filing and a facts bundle are read by ``sources``,
+written into the ``store``, and read back out by validation, SPARQL, GraphQL
+and the board views.
+"""
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]
