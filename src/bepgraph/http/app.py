@@ -1,0 +1,54 @@
+"""The application factory: the store is opened and loaded once, in the lifespan.
+
+Each door is a router of its own module (``health``, ``index``, ``sparql``,
+``graphql``, ``viz``); they all read the same store through ``app.state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ..errors import BepgraphError, InputError, QueryError
+from ..loading import load_all
+from ..settings import Settings
+from ..store import Store, open_store
+from . import health
+
+__all__ = ["create_app", "get_store"]
+
+
+def get_store(request: Request) -> Store:
+    """The dependency every door uses to reach the one store."""
+    return request.app.state.store
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """An app serving *store* (or the store *settings* name, loaded with the filing and bundles)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        app.state.store = store or open_store(settings.store)
+        if own and settings.load_on_start:
+            load_all(app.state.store, list(settings.bundles) if settings.bundles else None, settings.plan)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.store.close()
+
+    app = FastAPI(title="bepgraph", lifespan=lifespan)
+    app.state.settings = settings
+
+    @app.exception_handler(BepgraphError)
+    async def _bepgraph_error(request: Request, exc: BepgraphError) -> JSONResponse:
+        status = 400 if isinstance(exc, (InputError, QueryError)) else 503
+        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+
+    app.include_router(health.router)
+    return app

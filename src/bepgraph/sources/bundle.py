@@ -1,0 +1,366 @@
+"""Reader of a facts bundle: a folder of CSV files, one per table of the contract.
+
+The reader checks every cell (type, required, enumerated value, reference)
+of every table before anything reaches the store, collects every problem
+with its file, line and column, and either returns the whole bundle as
+N-Triples or raises one :class:`~bepgraph.errors.BundleError` listing them
+all. It writes the triples to a spooled file as it goes, so a million-trade
+blotter is read in one pass without holding ten million terms in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+from ..errors import BundleError, Problem
+from ..namespaces import entity_iri
+from .ntriples import bep, iri, literal, typed
+from .tables import CATEGORY_CODES, TABLE_ORDER, TABLES, Column, Table
+
+__all__ = ["BundleSource", "read_bundle"]
+
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+IDENTIFIER = "<http://purl.org/dc/terms/identifier>"
+MAX_PROBLEMS = 200
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
+
+
+@dataclass
+class BundleSource:
+    """A bundle read and checked: its triples (a spooled N-Triples file) and where they came from."""
+
+    folder: Path
+    ntriples: IO[bytes]
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    rows: dict[str, int] = field(default_factory=dict)   # table -> rows read
+    triples: int = 0
+
+    @property
+    def digest(self) -> str:
+        """One sha256 over the files' own digests, in name order."""
+        h = hashlib.sha256()
+        for name in sorted(self.files):
+            h.update(f"{name}:{self.files[name]}\n".encode())
+        return h.hexdigest()
+
+    def close(self) -> None:
+        self.ntriples.close()
+
+
+class _Invalid(Exception):
+    """A cell that does not fit its column; the message is the reason shown to the user."""
+
+
+Converter = Callable[[str], list[str]]
+
+
+def _split(cell: str, many: bool) -> list[str]:
+    if not many:
+        return [cell]
+    parts = [p.strip() for p in cell.split(";")]
+    if any(not p for p in parts):
+        raise _Invalid(f"list '{cell}' has an empty item (items are separated by ';')")
+    return parts
+
+
+def _date_term(cell: str) -> str:
+    if not _DATE.match(cell):
+        raise _Invalid(f"'{cell}' is not an ISO 8601 date (YYYY-MM-DD)")
+    try:
+        date.fromisoformat(cell)
+    except ValueError:
+        raise _Invalid(f"'{cell}' is not a calendar date") from None
+    return typed(cell, "date")
+
+
+def _decimal_term(cell: str) -> str:
+    if not _DECIMAL.match(cell):
+        raise _Invalid(f"'{cell}' is not a decimal number (digits with an optional '.', no exponent, no separators)")
+    return typed(cell, "decimal")
+
+
+class _Converters:
+    """Cell converters per column, with caches: most cells of a blotter repeat (dates, brokers, flags)."""
+
+    def __init__(self, known: dict[str, dict[str, str]]) -> None:
+        self.known = known  # table -> id -> IRI term
+
+    def for_column(self, table: Table, col: Column) -> Converter:
+        if col.type == "string":
+            return lambda cell: [literal(cell)]
+        if col.type == "date":
+            return self._cached(_date_term, col.many)
+        if col.type == "decimal":
+            if col.name == "percent":
+                return self._percent
+            return lambda cell: [_decimal_term(cell)]
+        if col.type == "boolean":
+            booleans = {"true": typed("true", "boolean"), "false": typed("false", "boolean")}
+
+            def boolean(cell: str) -> list[str]:
+                try:
+                    return [booleans[cell]]
+                except KeyError:
+                    raise _Invalid(f"'{cell}' is not a boolean (true or false)") from None
+
+            return boolean
+        if col.type == "enum":
+            return self._enum(col)
+        return self._ref(col)
+
+    @staticmethod
+    def _cached(convert: Callable[[str], str], many: bool) -> Converter:
+        cache: dict[str, list[str]] = {}
+
+        def run(cell: str) -> list[str]:
+            hit = cache.get(cell)
+            if hit is None:
+                hit = cache[cell] = [convert(part) for part in _split(cell, many)]
+            return hit
+
+        return run
+
+    @staticmethod
+    def _percent(cell: str) -> list[str]:
+        term = _decimal_term(cell)
+        if not 0 <= float(cell) <= 100:
+            raise _Invalid(f"percent {cell} is outside 0–100")
+        return [term]
+
+    def _enum(self, col: Column) -> Converter:
+        if col.classes:
+            allowed = {code: bep(cls) for code, cls in col.classes.items()}
+        elif col.name == "category":
+            allowed = {code: bep(name) for code, name in CATEGORY_CODES.items()}
+        else:
+            allowed = {code: literal(code) for code in col.values}
+        choices = ", ".join(sorted(allowed))
+
+        def convert(part: str) -> str:
+            try:
+                return allowed[part]
+            except KeyError:
+                raise _Invalid(f"'{part}' is not one of: {choices}") from None
+
+        return self._cached(convert, col.many)
+
+    def _ref(self, col: Column) -> Converter:
+        known = self.known
+        targets = col.refs
+        names = " or ".join(t.rstrip("s") if t != "series" else t for t in targets)
+
+        def convert(part: str) -> str:
+            for target in targets:
+                hit = known[target].get(part)
+                if hit is not None:
+                    return hit
+            raise _Invalid(f"'{part}' is not a known {names} id")
+
+        many = col.many
+
+        def run(cell: str) -> list[str]:
+            return [convert(p) for p in _split(cell, many)]
+
+        return run
+
+
+def _row_iri(table: Table, row_key: str) -> str:
+    return iri(entity_iri(table.name, row_key))
+
+
+def _read_table(
+    path: Path,
+    table: Table,
+    conv: _Converters,
+    out: IO[bytes],
+    problems: list[Problem],
+    on_rows: Callable[[int], None],
+) -> tuple[int, int, dict[str, str]]:
+    """Check and convert one CSV; returns (rows, triples, new ids -> IRI terms)."""
+    name = path.name
+    new_ids: dict[str, str] = {}
+    first_line: dict[str, int] = {}
+    triples = 0
+    rows = 0
+
+    def problem(line: int, column: str, reason: str) -> None:
+        problems.append(Problem(name, line, column, reason))
+
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        problem(0, "", f"cannot be read ({exc.strerror})")
+        return 0, 0, new_ids
+    with handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            header = next(reader, None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            problem(1, "", f"the header row is not valid CSV/UTF-8 ({exc})")
+            return 0, 0, new_ids
+        if header is None:
+            problem(1, "", "the file is empty: it needs at least a header row")
+            return 0, 0, new_ids
+        header = [h.strip() for h in header]
+        by_name = {c.name: c for c in table.columns}
+        bad_header = False
+        for col in table.columns:
+            if col.required and col.name not in header:
+                problem(1, col.name, "required column is missing from the header")
+                bad_header = True
+        for h in header:
+            if h not in by_name:
+                problem(1, h, f"unknown column (the {table.name} table has: {', '.join(by_name)})")
+                bad_header = True
+            elif header.count(h) > 1:
+                problem(1, h, "column appears more than once in the header")
+                bad_header = True
+        if bad_header:
+            return 0, 0, new_ids
+
+        cls_term = bep(table.cls)
+        plan_cols = []  # (index, column, predicate term, converter)
+        class_cols = []  # (index, column, converter)
+        key_index = [header.index(k) for k in table.key]
+        for i, h in enumerate(header):
+            col = by_name[h]
+            if col.name == "id":
+                continue
+            converter = conv.for_column(table, col)
+            if col.classes:
+                class_cols.append((i, col, converter))
+            else:
+                plan_cols.append((i, col, bep(col.prop or ""), converter))
+        required = [(i, by_name[h].name) for i, h in enumerate(header) if by_name[h].required]
+        width = len(header)
+        chunk: list[str] = []
+        line = 1
+        try:
+            for record in reader:
+                start = line + 1
+                line = reader.line_num
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue
+                rows += 1
+                if rows % 50_000 == 0:
+                    on_rows(50_000)
+                if len(record) != width:
+                    problem(start, "", f"expected {width} fields as in the header, found {len(record)}")
+                    continue
+                ok = True
+                for i, col_name in required:
+                    if not record[i].strip():
+                        problem(start, col_name, "required value is empty")
+                        ok = False
+                if not ok:
+                    continue
+                key = "/".join(record[i].strip() for i in key_index)
+                seen = first_line.get(key)
+                if seen is not None:
+                    problem(start, "/".join(table.key), f"duplicate id '{key}' (first on line {seen})")
+                    continue
+                first_line[key] = start
+                s = _row_iri(table, key)
+                new_ids[key] = s
+                lines = [f"{s} {RDF_TYPE} {cls_term} .\n", f"{s} {IDENTIFIER} {literal(key)} .\n"]
+                for i, col, convert in class_cols:
+                    cell = record[i].strip()
+                    try:
+                        for cls in convert(cell):
+                            if cls != cls_term:
+                                lines.append(f"{s} {RDF_TYPE} {cls} .\n")
+                    except _Invalid as exc:
+                        problem(start, col.name, str(exc))
+                        ok = False
+                for i, col, pred, convert in plan_cols:
+                    cell = record[i].strip()
+                    if not cell:
+                        continue
+                    try:
+                        for o in convert(cell):
+                            lines.append(f"{s} {pred} {o} .\n")
+                    except _Invalid as exc:
+                        problem(start, col.name, str(exc))
+                        ok = False
+                if not ok or problems:
+                    continue
+                triples += len(lines)
+                chunk.extend(lines)
+                if len(chunk) > 200_000:
+                    out.write("".join(chunk).encode())
+                    chunk.clear()
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+        except csv.Error as exc:
+            problem(reader.line_num, "", f"malformed CSV ({exc})")
+        except UnicodeDecodeError as exc:
+            problem(line + 1, "", f"not valid UTF-8 ({exc.reason})")
+        if chunk and not problems:
+            out.write("".join(chunk).encode())
+    on_rows(rows % 50_000)
+    return rows, triples, new_ids
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_bundle(
+    folder: Path,
+    known_ids: dict[str, set[str]],
+    on_rows: Callable[[int], None] = lambda n: None,
+) -> BundleSource:
+    """Check and convert the bundle in *folder*; *known_ids* are the ids the filing defines.
+
+    Raises BundleError with every problem found; on success the caller owns
+    the returned source and must close it.
+    """
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        raise BundleError([Problem(str(folder), 0, "", "is not a folder of CSV files")])
+    present = {p.name: p for p in folder.iterdir() if p.suffix.lower() == ".csv"}
+    for name in sorted(present):
+        if name[:-4] not in TABLES:
+            problems.append(Problem(name, 0, "", f"unknown table (known: {', '.join(TABLE_ORDER)})"))
+    if not present:
+        problems.append(Problem(str(folder), 0, "", "holds no CSV files of the facts bundle"))
+
+    known: dict[str, dict[str, str]] = {name: {} for name in [*TABLES, "plan"]}
+    for table_name, ids in known_ids.items():
+        for ident in ids:
+            known[table_name][ident] = iri(entity_iri(table_name, ident))
+    conv = _Converters(known)
+    out = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - owned by BundleSource
+    source = BundleSource(folder=folder, ntriples=out)
+    for table_name in TABLE_ORDER:
+        path = present.get(f"{table_name}.csv")
+        if path is None:
+            continue
+        source.files[path.name] = _sha256(path)
+        rows, triples, new_ids = _read_table(path, TABLES[table_name], conv, out, problems, on_rows)
+        source.rows[table_name] = rows
+        source.triples += triples
+        known[table_name].update(new_ids)
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(Problem(path.name, 0, "", f"stopped after {MAX_PROBLEMS} problems"))
+            break
+    if problems:
+        out.close()
+        raise BundleError(problems)
+    out.seek(0)
+    return source
+
