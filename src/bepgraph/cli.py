@@ -18,7 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import __version__
-from .errors import BepgraphError, BundleError
+from .errors import BepgraphError, BundleError, ParameterError
 from .loading import load_all
 from .sparql import find_query, named_queries, run
 from .store import Store, open_store
@@ -97,8 +97,6 @@ def cmd_query(args: argparse.Namespace) -> int:
     for item in args.param:
         key, sep, value = item.partition("=")
         if not sep:
-            from .errors import ParameterError
-
             raise ParameterError(f"--param '{item}' is not of the form key=value")
         values[key.strip().lstrip("?")] = value
     store = _open(args, load=True)
@@ -133,13 +131,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    # The HTTP doors are not built yet: load and report, so `make serve` shows the graph.
-    store = _open(args, load=True)
-    try:
-        for graph in store.named_graphs():
-            print(f"{graph}: {store.count(graph)} triples")
-    finally:
-        store.close()
+    import uvicorn
+
+    from .http.app import create_app
+    from .settings import Settings
+
+    settings = Settings.from_env(
+        host=args.host, port=args.port, store=args.store, plan=args.plan,
+        bundles=tuple(args.bundles) if args.bundles else None,
+        allow_updates=args.allow_updates or None,
+    )
+    if settings.allow_updates and not settings.token:
+        raise ParameterError("--allow-updates needs the environment variable BEPGRAPH_TOKEN (the bearer token)")
+    print(f"bepgraph: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     return EXIT_OK
 
 
@@ -170,7 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sources(p)
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("serve", help="serve the graph over HTTP")
+    p = sub.add_parser("serve", help="serve GraphQL, SPARQL and the board views over HTTP")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--allow-updates", action="store_true",
+                   help="enable SPARQL Update and the Graph Store Protocol (needs BEPGRAPH_TOKEN)")
     _add_sources(p)
     p.set_defaults(func=cmd_serve)
     return parser
