@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Union
@@ -57,21 +57,41 @@ _TOKEN = re.compile(
 )
 
 
-def bind_values(query: str, bindings: Mapping[str, Term] | None) -> str:
-    """*query* with a one-row ``VALUES`` block of *bindings* opening its WHERE group.
+def bind_values(
+    query: str,
+    bindings: Mapping[str, Term] | None,
+    rows: Sequence[Mapping[str, Term]] | None = None,
+) -> str:
+    """*query* with a ``VALUES`` block of *bindings* opening its WHERE group.
 
-    Terms are written by Oxigraph's own serializer, so a value can never
-    close its literal or IRI and add query text.
+    *rows* (optional) binds several rows over the same variables, each
+    joined with *bindings*: a batch of IRIs for one variable, as DataLoaders
+    send them. Terms are written by Oxigraph's own serializer, so a value
+    can never close its literal or IRI and add query text.
     """
-    if not bindings:
+    if not bindings and rows is None:
         return query
+    fixed = dict(bindings or {})
+    batch = list(rows) if rows is not None else [{}]
+    names = list(fixed) + [n for n in (batch[0] if batch else {}) if n not in fixed]
+    if any(set(row) != set(names) - set(fixed) for row in batch):
+        raise QueryError("every bound row must bind the same variables")
     for match in _TOKEN.finditer(query):
         if match.group("where"):
-            names = " ".join(f"?{name}" for name in bindings)
-            terms = " ".join(str(_check_term(name, t)) for name, t in bindings.items())
+            lines = " ".join(
+                "(" + " ".join(str(_check_term(n, {**fixed, **row}[n])) for n in names) + ")"
+                for row in batch
+            )
+            heads = " ".join(f"?{_check_name(n)}" for n in names)
             at = match.end()
-            return f"{query[:at]} VALUES ({names}) {{ ({terms}) }}{query[at:]}"
+            return f"{query[:at]} VALUES ({heads}) {{ {lines} }}{query[at:]}"
     raise QueryError("the query has no WHERE clause to bind parameters into")
+
+
+def _check_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise QueryError(f"'{name}' is not a SPARQL variable name")
+    return name
 
 
 def _check_term(name: str, term: object) -> Term:
@@ -116,8 +136,12 @@ class Store(ABC):
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        rows: Sequence[Mapping[str, Term]] | None = None,
     ) -> QueryResult:
-        """Run a SPARQL query; the default graph is the union of the named graphs unless given."""
+        """Run a SPARQL query; the default graph is the union of the named graphs unless given.
+
+        *rows* binds several VALUES rows (see :func:`bind_values`).
+        """
 
     @abstractmethod
     def update(self, text: str) -> None:
@@ -177,8 +201,8 @@ class EmbeddedStore(Store):
         """The underlying pyoxigraph store, for the benchmark and the SPARQL endpoint."""
         return self._store
 
-    def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None):  # type: ignore[override]
-        bound = bind_values(text, bindings)
+    def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None, rows=None):  # type: ignore[override]
+        bound = bind_values(text, bindings, rows)
         options: dict[str, object] = {}
         if default_graphs is not None:
             options["default_graph"] = [ox.NamedNode(g) for g in default_graphs] or [ox.DefaultGraph()]
@@ -265,8 +289,8 @@ class RemoteStore(Store):
             raise StoreError(f"the SPARQL server at {url} answered {response.status_code}: {response.text[:300]}")
         return response
 
-    def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None):  # type: ignore[override]
-        params: list[tuple[str, str]] = [("query", bind_values(text, bindings))]
+    def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None, rows=None):  # type: ignore[override]
+        params: list[tuple[str, str]] = [("query", bind_values(text, bindings, rows))]
         params += [("default-graph-uri", g) for g in default_graphs or []]
         params += [("named-graph-uri", g) for g in named_graphs or []]
         response = self._post(
