@@ -218,30 +218,31 @@ def _read_table(
             if col.required and col.name not in header:
                 problem(1, col.name, "required column is missing from the header")
                 bad_header = True
-        for h in header:
+        for at, h in enumerate(header):
             if h not in by_name:
                 problem(1, h, f"unknown column (the {table.name} table has: {', '.join(by_name)})")
                 bad_header = True
-            elif header.count(h) > 1:
+            elif header.count(h) > 1 and header.index(h) == at:  # once per repeated name
                 problem(1, h, "column appears more than once in the header")
                 bad_header = True
-        if bad_header:
+        if bad_header and not all(k in header for k in table.key):
             return 0, 0, new_ids
 
         cls_term = bep(table.cls)
         plan_cols = []  # (index, column, predicate term, converter)
         class_cols = []  # (index, column, converter)
         key_index = [header.index(k) for k in table.key]
+        last_key = max(key_index)
         for i, h in enumerate(header):
-            col = by_name[h]
-            if col.name == "id":
+            col = by_name.get(h)
+            if bad_header or col is None or col.name == "id":
                 continue
             converter = conv.for_column(table, col)
             if col.classes:
                 class_cols.append((i, col, converter))
             else:
                 plan_cols.append((i, col, bep(col.prop or ""), converter))
-        required = [(i, by_name[h].name) for i, h in enumerate(header) if by_name[h].required]
+        required = [(i, by_name[h].name) for i, h in enumerate(header) if h in by_name and by_name[h].required]
         width = len(header)
         chunk: list[str] = []
         line = 1
@@ -254,6 +255,21 @@ def _read_table(
                 rows += 1
                 if rows % 50_000 == 0:
                     on_rows(50_000)
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+                # the row's id is known even when the row is rejected, so that rows
+                # referring to it are not reported as unknown references as well
+                keys = [record[i].strip() for i in key_index] if len(record) > last_key else []
+                key = "/".join(keys) if keys and all(keys) else ""
+                if key:
+                    seen = first_line.get(key)
+                    if seen is not None:
+                        problem(start, "/".join(table.key), f"duplicate id '{key}' (first on line {seen})")
+                        continue
+                    first_line[key] = start
+                    new_ids[key] = _row_iri(table, key)
+                if bad_header:
+                    continue
                 if len(record) != width:
                     problem(start, "", f"expected {width} fields as in the header, found {len(record)}")
                     continue
@@ -264,14 +280,7 @@ def _read_table(
                         ok = False
                 if not ok:
                     continue
-                key = "/".join(record[i].strip() for i in key_index)
-                seen = first_line.get(key)
-                if seen is not None:
-                    problem(start, "/".join(table.key), f"duplicate id '{key}' (first on line {seen})")
-                    continue
-                first_line[key] = start
-                s = _row_iri(table, key)
-                new_ids[key] = s
+                s = new_ids[key]
                 lines = [f"{s} {RDF_TYPE} {cls_term} .\n", f"{s} {IDENTIFIER} {literal(key)} .\n"]
                 for i, col, convert in class_cols:
                     cell = record[i].strip()
@@ -299,8 +308,6 @@ def _read_table(
                 if len(chunk) > 200_000:
                     out.write("".join(chunk).encode())
                     chunk.clear()
-                if len(problems) >= MAX_PROBLEMS:
-                    break
         except csv.Error as exc:
             problem(reader.line_num, "", f"malformed CSV ({exc})")
         except UnicodeDecodeError as exc:
