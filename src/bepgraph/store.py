@@ -52,7 +52,8 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 _TOKEN = re.compile(
     r"""(?P<skip>\#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|<[^<>"{}|^`\\\s]*>)"""
-    r"""|(?P<where>(?<![\w:?$])WHERE\s*\{)""",
+    r"""|(?P<where>(?<![\w:?$])WHERE\s*\{)"""
+    r"""|(?P<construct>(?<![\w:?$])CONSTRUCT\b)|(?P<brace>\{)""",
     re.IGNORECASE,
 )
 
@@ -76,8 +77,11 @@ def bind_values(
     names = list(fixed) + [n for n in (batch[0] if batch else {}) if n not in fixed]
     if any(set(row) != set(names) - set(fixed) for row in batch):
         raise QueryError("every bound row must bind the same variables")
+    construct = False  # a CONSTRUCT's first group is its template; WHERE is then mandatory
     for match in _TOKEN.finditer(query):
-        if match.group("where"):
+        construct = construct or bool(match.group("construct"))
+        # SELECT and ASK may open their group without the optional keyword WHERE: `ASK { … }`
+        if match.group("where") or (match.group("brace") and not construct):
             lines = " ".join(
                 "(" + " ".join(str(_check_term(n, {**fixed, **row}[n])) for n in names) + ")"
                 for row in batch
