@@ -155,26 +155,29 @@ class _Converters:
         return self._cached(convert, col.many)
 
     def _ref(self, col: Column) -> Converter:
-        known = self.known
-        targets = col.refs
-        names = " or ".join(t.rstrip("s") if t != "series" else t for t in targets)
+        # every target table was read before this one (TABLE_ORDER), so the ids are all known now
+        merged: dict[str, list[str]] = {}
+        for target in reversed(col.refs):
+            merged.update({ident: [term] for ident, term in self.known[target].items()})
+        names = " or ".join(t.rstrip("s") if t != "series" else t for t in col.refs)
 
-        def convert(part: str) -> str:
-            for target in targets:
-                hit = known[target].get(part)
-                if hit is not None:
-                    return hit
-            raise _Invalid(f"'{part}' is not a known {names} id")
+        def one(part: str) -> list[str]:
+            hit = merged.get(part)
+            if hit is None:
+                raise _Invalid(f"'{part}' is not a known {names} id")
+            return hit
 
-        many = col.many
-
-        def run(cell: str) -> list[str]:
-            return [convert(p) for p in _split(cell, many)]
-
-        return run
+        if not col.many:
+            return one
+        return lambda cell: [one(part)[0] for part in _split(cell, True)]
 
 
-def _row_iri(table: Table, row_key: str) -> str:
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._~-]+\Z")
+
+
+def _row_iri(prefix: str, table: Table, row_key: str) -> str:
+    if _PLAIN_ID.match(row_key):
+        return prefix + row_key + ">"
     return iri(entity_iri(table.name, row_key))
 
 
@@ -229,6 +232,7 @@ def _read_table(
             return 0, 0, new_ids
 
         cls_term = bep(table.cls)
+        prefix = "<" + entity_iri(table.name, "x")[:-1]
         plan_cols = []  # (index, column, predicate term, converter)
         class_cols = []  # (index, column, converter)
         key_index = [header.index(k) for k in table.key]
@@ -267,7 +271,7 @@ def _read_table(
                         problem(start, "/".join(table.key), f"duplicate id '{key}' (first on line {seen})")
                         continue
                     first_line[key] = start
-                    new_ids[key] = _row_iri(table, key)
+                    new_ids[key] = _row_iri(prefix, table, key)
                 if bad_header:
                     continue
                 if len(record) != width:
