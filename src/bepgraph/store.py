@@ -256,8 +256,10 @@ class EmbeddedStore(Store):
         return ox.serialize(union, format=fmt)
 
     def close(self) -> None:
-        if self.location != "memory":
+        """Flush and let go of an on-disk store: its folder stays locked while pyoxigraph holds it open."""
+        if self.location != "memory" and "_store" in self.__dict__:
             self._store.flush()
+            del self._store  # the last reference: releases the lock, so the folder can be reopened
 
 
 class RemoteStore(Store):
