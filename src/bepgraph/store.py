@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Union
+from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
@@ -301,14 +302,17 @@ class RemoteStore(Store):
         params += [("named-graph-uri", g) for g in named_graphs or []]
         response = self._post(
             self.query_url,
-            data=params,
-            headers={"Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
+            # repeated keys (default-graph-uri) need a list of pairs, which httpx takes only as raw content
+            content=urlencode(params).encode(),
+            headers={"Accept": "application/sparql-results+json, application/n-triples;q=0.9",
+                     "Content-Type": "application/x-www-form-urlencoded"},
         )
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         if kind == "application/sparql-results+json":
             return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
         if kind == "application/n-triples":
-            return ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)
+            # triples, as the embedded store's CONSTRUCT gives (the parser yields default-graph quads)
+            return (quad.triple for quad in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
         raise StoreError(f"the SPARQL server answered with an unexpected content type '{kind}'")
 
     def update(self, text: str) -> None:
