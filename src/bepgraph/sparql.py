@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +35,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 _SECTION = re.compile(r"^#\s*([A-Z][A-Za-z ]*):\s*(.*)$")
 _PARAM = re.compile(r"^#\s+\?([A-Za-z_]\w*)\s+(\S+)\s*(.*)$")
 _COLUMN = re.compile(r"^#\s+\?([A-Za-z_]\w*)\s*(.*)$")
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 # parameter types: XSD datatypes, "iri", or an entity kind ("series", "organization", …) meaning a bundle id
 _SCALARS = {"xsd:date", "xsd:decimal", "xsd:integer", "xsd:boolean", "xsd:string", "iri"}
@@ -123,8 +123,9 @@ def to_term(param: Parameter, raw: str) -> Term:
         if kind == "xsd:date":
             return ox.Literal(date.fromisoformat(raw).isoformat(), datatype=ox.NamedNode(XSD + "date"))
         if kind == "xsd:decimal":
-            value = Decimal(raw)
-            if not value.is_finite():
+            # the xsd:decimal lexical form, as the bundle takes money: Decimal alone would let
+            # '1e3' or ' 12' through as literals that are not decimals and never match
+            if not _DECIMAL.fullmatch(raw):
                 raise ValueError
             return ox.Literal(raw, datatype=ox.NamedNode(XSD + "decimal"))
         if kind == "xsd:integer":
@@ -138,7 +139,7 @@ def to_term(param: Parameter, raw: str) -> Term:
         if kind in TABLE_OF_KIND:
             return ox.NamedNode(entity_iri(TABLE_OF_KIND[kind], raw))
         return ox.Literal(raw)
-    except (ValueError, InvalidOperation):
+    except ValueError:
         raise ParameterError(f"parameter {param.name}: '{raw}' is not a valid {kind}") from None
 
 
