@@ -11,8 +11,10 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,7 +22,7 @@ import pyoxigraph as ox
 from . import __version__
 from .errors import BepgraphError, BundleError, ParameterError
 from .loading import load_all
-from .sparql import find_query, named_queries, run
+from .sparql import bind, find_query, named_queries
 from .store import Store, open_store
 
 __all__ = ["main"]
@@ -99,9 +101,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         if not sep:
             raise ParameterError(f"--param '{item}' is not of the form key=value")
         values[key.strip().lstrip("?")] = value
+    bindings = bind(query, values)  # a typo in a parameter fails before a long load
     store = _open(args, load=True)
     try:
-        result = run(store, query, values)
+        result = store.query(query.text, bindings)
         out = sys.stdout.buffer
         if isinstance(result, ox.QueryBoolean):
             print("true" if bool(result) else "false")
@@ -128,6 +131,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(data)
     return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation.run import run_validation
+    from .validation.text import summary
+
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    except ValueError:
+        raise ParameterError(f"--as-of '{args.as_of}' is not a date (YYYY-MM-DD)") from None
+    store = _open(args, load=True)
+    try:
+        validation = run_validation(store, as_of, args.rule or None, args.series or None)
+    finally:
+        store.close()
+    report = validation.report
+    if args.format == "json":
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    elif args.format == "turtle":
+        sys.stdout.buffer.write(validation.shacl_report)
+    else:
+        print(summary(report), end="")
+    return EXIT_OK if report.conforms else EXIT_VIOLATIONS
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -174,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
     _add_sources(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("validate", help="check the graph against the rules as of a date (exit 1 on violations)")
+    p.add_argument("--as-of", help="judge the facts as of this date, YYYY-MM-DD (default: today)")
+    p.add_argument("--format", choices=["text", "json", "turtle"], default="text",
+                   help="a readable summary, the findings JSON, or the SHACL validation report")
+    p.add_argument("--rule", action="append", default=[], metavar="ID", help="only this rule, e.g. BEP-7.3 (repeatable)")
+    p.add_argument("--series", action="append", default=[], metavar="ID", help="only findings of this series (repeatable)")
+    _add_sources(p)
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("serve", help="serve GraphQL, SPARQL and the board views over HTTP")
     p.add_argument("--host", default="127.0.0.1")

@@ -29,7 +29,7 @@ from .namespaces import TABLE_OF_KIND, entity_iri
 from .resources import query_dir
 from .store import QueryResult, Store, Term
 
-__all__ = ["NamedQuery", "Parameter", "find_query", "named_queries", "parse_banner", "run", "to_term"]
+__all__ = ["NamedQuery", "Parameter", "bind", "find_query", "named_queries", "parse_banner", "run", "to_term"]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _SECTION = re.compile(r"^#\s*([A-Z][A-Za-z ]*):\s*(.*)$")
@@ -38,6 +38,7 @@ _COLUMN = re.compile(r"^#\s+\?([A-Za-z_]\w*)\s*(.*)$")
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 # parameter types: XSD datatypes, "iri", or an entity kind ("series", "organization", …) meaning a bundle id
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SCALARS = {"xsd:date", "xsd:decimal", "xsd:integer", "xsd:boolean", "xsd:string", "iri"}
 
 
@@ -121,6 +122,9 @@ def to_term(param: Parameter, raw: str) -> Term:
     kind = param.type
     try:
         if kind == "xsd:date":
+            # the bundle's form only: Python alone would also take '20030516' or '2003-W01-1'
+            if not _DATE.fullmatch(raw):
+                raise ValueError
             return ox.Literal(date.fromisoformat(raw).isoformat(), datatype=ox.NamedNode(XSD + "date"))
         if kind == "xsd:decimal":
             # the xsd:decimal lexical form, as the bundle takes money: Decimal alone would let
@@ -143,8 +147,8 @@ def to_term(param: Parameter, raw: str) -> Term:
         raise ParameterError(f"parameter {param.name}: '{raw}' is not a valid {kind}") from None
 
 
-def run(store: Store, query: NamedQuery, values: Mapping[str, str] | None = None) -> QueryResult:
-    """Run *query* with the user's *values* (strings) typed by its banner and bound."""
+def bind(query: NamedQuery, values: Mapping[str, str] | None = None) -> dict[str, Term]:
+    """The user's *values* (strings) as terms typed by the query's banner; checked before any work."""
     values = dict(values or {})
     declared = {p.name: p for p in query.parameters}
     unknown = sorted(set(values) - set(declared))
@@ -159,5 +163,9 @@ def run(store: Store, query: NamedQuery, values: Mapping[str, str] | None = None
             bindings[param.name] = to_term(param, values[param.name])
         elif not param.optional:
             raise ParameterError(f"{query.name} needs --param {param.name}=… ({param.type}: {param.description})")
-    return store.query(query.text, bindings)
+    return bindings
 
+
+def run(store: Store, query: NamedQuery, values: Mapping[str, str] | None = None) -> QueryResult:
+    """Run *query* with the user's *values* typed by its banner and bound."""
+    return store.query(query.text, bind(query, values))
