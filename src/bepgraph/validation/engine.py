@@ -1,0 +1,340 @@
+"""The SHACL engine: shapes compiled to SPARQL once, run set-at-a-time on the store.
+
+pySHACL stays the reference (:func:`pyshacl_reference`): the tests check
+that both give the same results on a case per constraint component, and the
+benchmark (``bench/bench_validation_engine.py``) measures both. The engine
+exists because pySHACL checks one focus node at a time through rdflib,
+which is two orders of magnitude too slow for a million trades.
+
+Every query goes through :meth:`bepgraph.store.Store.query`, so the engine
+runs the same on the embedded and the remote store; the default graph is
+the union of the named graphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from ..errors import ParameterError
+from ..store import Store
+from .compile import SH, Compiled, ShapesError, compile_shapes, node_id, path_text
+
+__all__ = [
+    "Bindings",
+    "ShapeResult",
+    "Shapes",
+    "ShapesError",
+    "load_shapes",
+    "pyshacl_reference",
+    "report_graph",
+    "validate",
+]
+
+FOCUS_BATCH = 1000  # larger VALUES blocks make Oxigraph 0.5.13 ~60x slower (baselines.md)
+_SEVERITY_IRI = {"violation": SH + "Violation", "warning": SH + "Warning", "info": SH + "Info"}
+_TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Bindings(Mapping[str, str]):
+    """An immutable, hashable mapping of SPARQL variable names to N-Triples terms."""
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items = dict(items or {})
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._items.items())))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other)
+
+    def __repr__(self) -> str:
+        return f"Bindings({self._items!r})"
+
+
+@dataclass(frozen=True)
+class ShapeResult:
+    """One sh:ValidationResult, in plain strings so every door can use it."""
+
+    focus: str
+    shape: str
+    severity: str
+    message: str
+    component: str
+    path: str | None  # an IRI, or a SPARQL property path for complex paths
+    value: str | None  # N-Triples text
+    bindings: Mapping[str, str] = field(default_factory=Bindings)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.bindings, Bindings):
+            object.__setattr__(self, "bindings", Bindings(self.bindings))
+
+    def key(self) -> tuple[str, str, str, str, str | None, str | None]:
+        """What identifies a result across validators (messages and bindings may differ)."""
+        return (self.focus, self.shape, self.component, self.severity, self.path, self.value)
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """Shapes files parsed and compiled once; cheap to run many times."""
+
+    paths: tuple[Path, ...]
+    constraints: tuple[Compiled, ...]
+
+    @property
+    def shape_iris(self) -> frozenset[str]:
+        return frozenset(c.shape for c in self.constraints) | frozenset(c.parent for c in self.constraints)
+
+
+def _parse(paths: Sequence[Path]) -> tuple[rdflib.Graph, dict[rdflib.term.Node, str]]:
+    graph, origin = rdflib.Graph(), {}
+    for path in paths:
+        part = rdflib.Graph()
+        try:
+            part.parse(path, format="turtle")
+        except FileNotFoundError:
+            raise ShapesError(f"{path}: no such shapes file") from None
+        except Exception as exc:  # rdflib raises many parser exception types
+            raise ShapesError(f"{path}: not valid Turtle: {exc}") from None
+        for s in part.subjects():
+            origin.setdefault(s, str(path))
+        graph += part
+    return graph, origin
+
+
+def load_shapes(paths: Sequence[Path]) -> Shapes:
+    """Parse the shapes files (prefix declarations may sit in any of them) and compile every constraint."""
+    paths = tuple(Path(p) for p in paths)
+    graph, origin = _parse(paths)
+    fallback = ", ".join(str(p) for p in paths)
+    return Shapes(paths, tuple(compile_shapes(graph, lambda node: origin.get(node, fallback))))
+
+
+def _focus_blocks(focus: Iterable[str]) -> list[str]:
+    terms = []
+    for iri in dict.fromkeys(focus):
+        try:
+            terms.append(str(ox.NamedNode(iri)))
+        except ValueError:
+            raise ParameterError(f"focus node '{iri}' is not an IRI (blank nodes cannot be focused)") from None
+    return [
+        "VALUES ?this { " + " ".join(terms[i:i + FOCUS_BATCH]) + " } "
+        for i in range(0, len(terms), FOCUS_BATCH)
+    ]
+
+
+def _selected(shapes: Shapes, only: Iterable[str] | None) -> list[Compiled]:
+    if only is None:
+        return list(shapes.constraints)
+    wanted = set(only)
+    unknown = wanted - shapes.shape_iris
+    if unknown:
+        raise ParameterError(f"no shape with a target is named {', '.join(sorted(unknown))}")
+    return [c for c in shapes.constraints if c.shape in wanted or c.parent in wanted]
+
+
+def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
+
+
+def _message(c: Compiled, values: Mapping[str, str]) -> str:
+    if c.message is None:
+        name = c.component[len(SH):].removesuffix("ConstraintComponent")
+        where = f" on {c.path}" if c.path else ""
+        return f"{name} constraint of {c.shape}{where} not met"
+    return _TEMPLATE.sub(lambda m: values.get(m.group(1), m.group(0)), c.message)
+
+
+def _results(c: Compiled, rows: ox.QuerySolutions) -> list[ShapeResult]:
+    out = []
+    names = [v.value for v in rows.variables]
+    for row in rows:
+        focus = row["this"]
+        if focus is None:
+            continue
+        value, path = row["value"] if "value" in names else None, c.path
+        bindings: dict[str, str] = {}
+        if c.sparql:
+            bindings = {n: str(row[n]) for n in names if row[n] is not None}
+            if "path" in names and isinstance(row["path"], ox.NamedNode):
+                path = row["path"].value
+            if value is None and c.path is None:
+                value = focus  # SHACL: a node shape's SPARQL result without ?value reports the focus node
+        subst = dict(c.params) | {n: _text(row[n]) for n in names if row[n] is not None}
+        out.append(ShapeResult(
+            focus=_text(focus), shape=c.shape, severity=c.severity, message=_message(c, subst),
+            component=c.component, path=path, value=str(value) if value is not None else None,
+            bindings=bindings,
+        ))
+    return out
+
+
+def validate(store: Store, shapes: Shapes, *, focus: Iterable[str] | None = None,
+             only: Iterable[str] | None = None) -> list[ShapeResult]:
+    """Every result of *shapes* on the union graph of *store*, in a stable order.
+
+    *focus* limits the run to those focus nodes (still only where a shape
+    targets them), in ``VALUES`` blocks of at most 1000 IRIs; *only* to
+    those shapes (a node shape brings its property shapes).
+    """
+    constraints = _selected(shapes, only)
+    blocks = [""] if focus is None else _focus_blocks(focus)
+    results: set[ShapeResult] = set()
+    for c in constraints:
+        for block in blocks:
+            results.update(_results(c, store.query(c.query(block))))  # type: ignore[arg-type]
+    return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message))
+
+
+# --- the W3C report --------------------------------------------------------------------
+def _node(text: str) -> ox.NamedNode | ox.BlankNode:
+    return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text)
+
+
+def _term(ntriples: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    triple = next(iter(ox.parse(f"<urn:s> <urn:p> {ntriples} .".encode(), format=ox.RdfFormat.N_TRIPLES)))
+    return triple.object
+
+
+_PATH_TOKEN = re.compile(r"\s*(<[^>]*>|[()/|^*+?])")
+
+
+def _path_quads(text: str, graph: ox.DefaultGraph) -> tuple[ox.NamedNode | ox.BlankNode, list[ox.Quad]]:
+    """A SPARQL path text written by :func:`path_text` back as a SHACL path in RDF."""
+    tokens = [t for t in _PATH_TOKEN.findall(text)]
+    quads: list[ox.Quad] = []
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+    def rdf_list(items: list[ox.NamedNode | ox.BlankNode]) -> ox.BlankNode:
+        head = cell = ox.BlankNode()
+        for i, item in enumerate(items):
+            nxt = ox.BlankNode() if i + 1 < len(items) else ox.NamedNode(rdf + "nil")
+            quads.append(ox.Quad(cell, ox.NamedNode(rdf + "first"), item, graph))
+            quads.append(ox.Quad(cell, ox.NamedNode(rdf + "rest"), nxt, graph))
+            cell = nxt  # type: ignore[assignment]
+        return head
+
+    def wrap(key: str, inner: ox.NamedNode | ox.BlankNode) -> ox.BlankNode:
+        node = ox.BlankNode()
+        quads.append(ox.Quad(node, ox.NamedNode(SH + key), inner, graph))
+        return node
+
+    def parse(i: int) -> tuple[ox.NamedNode | ox.BlankNode, int]:
+        if tokens[i] == "^":
+            inner, i = parse(i + 1)
+            return wrap("inversePath", inner), i
+        if tokens[i].startswith("<"):
+            return ox.NamedNode(tokens[i][1:-1]), i + 1
+        steps, sep, i = [], None, i + 1  # "("
+        while tokens[i] != ")":
+            if tokens[i] in "/|":
+                sep, i = tokens[i], i + 1
+                continue
+            step, i = parse(i)
+            steps.append(step)
+        i += 1
+        if sep is None and i < len(tokens) and tokens[i] in "*+?":
+            key = {"*": "zeroOrMorePath", "+": "oneOrMorePath", "?": "zeroOrOnePath"}[tokens[i]]
+            return wrap(key, steps[0]), i + 1
+        if sep == "|":
+            return wrap("alternativePath", rdf_list(steps)), i
+        return rdf_list(steps), i
+
+    node, _ = parse(0)
+    return node, quads
+
+
+def report_graph(results: Sequence[ShapeResult], conforms: bool) -> bytes:
+    """*results* as a W3C ``sh:ValidationReport`` in Turtle."""
+    g = ox.DefaultGraph()
+    report = ox.BlankNode()
+
+    def sh(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SH + name)
+
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    boolean = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+    quads = [ox.Quad(report, rdf_type, sh("ValidationReport"), g),
+             ox.Quad(report, sh("conforms"), ox.Literal(str(conforms).lower(), datatype=boolean), g)]
+    for r in results:
+        node = ox.BlankNode()
+        quads += [
+            ox.Quad(report, sh("result"), node, g),
+            ox.Quad(node, rdf_type, sh("ValidationResult"), g),
+            ox.Quad(node, sh("focusNode"), _node(r.focus), g),
+            ox.Quad(node, sh("sourceShape"), _node(r.shape), g),
+            ox.Quad(node, sh("resultSeverity"), ox.NamedNode(_SEVERITY_IRI[r.severity]), g),
+            ox.Quad(node, sh("sourceConstraintComponent"), ox.NamedNode(r.component), g),
+            ox.Quad(node, sh("resultMessage"), ox.Literal(r.message), g),
+        ]
+        if r.path is not None:
+            path, extra = _path_quads(r.path, g) if r.path.startswith(("(", "^")) else (ox.NamedNode(r.path), [])
+            quads += [ox.Quad(node, sh("resultPath"), path, g), *extra]
+        if r.value is not None:
+            quads.append(ox.Quad(node, sh("value"), _term(r.value), g))
+    return ox.serialize(quads, format=ox.RdfFormat.TURTLE,
+                        prefixes={"sh": SH, "xsd": "http://www.w3.org/2001/XMLSchema#"})
+
+
+# --- the reference ---------------------------------------------------------------------
+def _rdflib_text(term: rdflib.term.Node) -> str:
+    """An rdflib term in the same N-Triples text Oxigraph writes."""
+    if isinstance(term, rdflib.URIRef):
+        return str(ox.NamedNode(str(term)))
+    if isinstance(term, rdflib.BNode):
+        return f"_:{term}"
+    assert isinstance(term, rdflib.Literal)
+    if term.language:
+        return str(ox.Literal(str(term), language=term.language))
+    dt = term.datatype
+    return str(ox.Literal(str(term), datatype=ox.NamedNode(str(dt)) if dt else None))
+
+
+def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence[Path]) -> list[ShapeResult]:
+    """The same shapes through ``pyshacl.validate`` (no inference), as ShapeResults.
+
+    A dataset is flattened to the union of its graphs first, since the
+    engine sees the union (pySHACL would check each named graph alone).
+    """
+    import pyshacl
+
+    if isinstance(data, rdflib.Dataset):
+        union = rdflib.Graph()
+        for s, p, o, _ in data.quads((None, None, None, None)):
+            union.add((s, p, o))
+        data = union
+    shapes_graph, _ = _parse(tuple(Path(p) for p in shape_paths))
+    _, report, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none", advanced=True,
+                                    allow_warnings=True)
+    SHN = rdflib.Namespace(SH)
+    severity = {v: k for k, v in _SEVERITY_IRI.items()}
+    out = []
+    top = report.value(None, rdflib.RDF.type, SHN.ValidationReport, any=False)
+    for node in report.objects(top, SHN.result):  # not the sh:detail results nested under them
+        path = report.value(node, SHN.resultPath)
+        value = report.value(node, SHN.value)
+        message = report.value(node, SHN.resultMessage)
+        out.append(ShapeResult(
+            focus=node_id(report.value(node, SHN.focusNode)),
+            shape=node_id(report.value(node, SHN.sourceShape)),
+            severity=severity[str(report.value(node, SHN.resultSeverity))],
+            message=str(message) if message is not None else "",
+            component=str(report.value(node, SHN.sourceConstraintComponent)),
+            path=None if path is None else (str(path) if isinstance(path, rdflib.URIRef) else path_text(report, path)),
+            value=None if value is None else _rdflib_text(value),
+        ))
+    return sorted(set(out), key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message))
