@@ -7,10 +7,16 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: serve test install bench example clean
 
-$(STAMP): pyproject.toml
+YASGUI := src/bepgraph/http/static/yasgui
+
+$(STAMP): pyproject.toml web/package.json web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# YASGUI for /sparql: installed from npm, its built files copied where the app serves them
+	cd web && npm ci --no-audit --no-fund --ignore-scripts
+	mkdir -p $(YASGUI)
+	cp web/node_modules/@zazuko/yasgui/build/yasgui.min.js web/node_modules/@zazuko/yasgui/build/yasgui.min.css $(YASGUI)/
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,4 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache web/node_modules $(YASGUI)

@@ -202,6 +202,11 @@ class EmbeddedStore(Store):
         self._write_lock = threading.Lock()
 
     @property
+    def write_lock(self) -> threading.Lock:
+        """Held by every writer; the SPARQL endpoint holds it while it forks a query process."""
+        return self._write_lock
+
+    @property
     def oxigraph(self) -> ox.Store:
         """The underlying pyoxigraph store, for the benchmark and the SPARQL endpoint."""
         return self._store

@@ -16,7 +16,8 @@ from ..errors import BepgraphError, InputError, QueryError
 from ..loading import load_all
 from ..settings import Settings
 from ..store import Store, open_store
-from . import health
+from . import gsp, health, sparql
+from .auth import check_update_settings
 
 __all__ = ["create_app", "get_store"]
 
@@ -29,6 +30,7 @@ def get_store(request: Request) -> Store:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """An app serving *store* (or the store *settings* name, loaded with the filing and bundles)."""
     settings = settings or Settings()
+    check_update_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,4 +53,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
 
     app.include_router(health.router)
+    app.include_router(sparql.router)
+    app.include_router(gsp.router)
     return app

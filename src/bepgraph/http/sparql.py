@@ -1,0 +1,184 @@
+"""``/sparql``: the SPARQL 1.1 Protocol door, its service description and YASGUI for people.
+
+This module only reads requests and writes responses; negotiation, the
+dataset, the timeout and the result cap live in :mod:`bepgraph.sparql_protocol`.
+Handlers are plain ``def``: FastAPI runs them in its thread pool, so a long
+query waits there while the event loop goes on serving others.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+from ..settings import Settings
+from ..sparql_protocol import GRAPH_FORMATS, Dataset, ProtocolError, QueryRunner, negotiate
+from .auth import require_writer
+
+__all__ = ["router", "get_runner", "problem"]
+
+router = APIRouter()
+
+STATIC = Path(__file__).resolve().parent / "static"
+YASGUI = STATIC / "yasgui"
+YASGUI_FILES = ("yasgui.min.js", "yasgui.min.css", "yasgui.min.js.map")
+_SD = "http://www.w3.org/ns/sparql-service-description#"
+_runner_lock = threading.Lock()
+
+
+def get_runner(request: Request) -> QueryRunner:
+    """The app's one query runner, made on first use from its store and settings."""
+    state = request.app.state
+    with _runner_lock:
+        runner = getattr(state, "sparql_runner", None)
+        if runner is None or runner.store is not state.store:
+            settings: Settings = state.settings
+            runner = QueryRunner(state.store, settings.query_timeout_s, settings.result_limit)
+            state.sparql_runner = runner
+    return runner
+
+
+Runner = Annotated[QueryRunner, Depends(get_runner)]
+
+
+def problem(exc: ProtocolError) -> JSONResponse:
+    return JSONResponse({"error": exc.kind, "detail": str(exc)}, status_code=exc.status)
+
+
+def _endpoint(request: Request) -> str:
+    return str(request.url.replace(query=""))
+
+
+def _single(params: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in params if k == name]
+    if len(values) > 1:
+        raise ProtocolError(400, f"the request gives '{name}' {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _all(params: list[tuple[str, str]], name: str) -> list[str]:
+    return [v for k, v in params if k == name]
+
+
+def _media(request: Request) -> tuple[str, str | None]:
+    """The request's media type and charset (None when it names none)."""
+    raw = request.headers.get("content-type")
+    if not raw:
+        raise ProtocolError(415, "a POST needs a Content-Type: application/x-www-form-urlencoded, "
+                                 "application/sparql-query or application/sparql-update", "UnsupportedMediaType")
+    parts = [p.strip() for p in raw.split(";")]
+    charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in parts[1:]
+                    if p.lower().startswith("charset=")), None)
+    return parts[0].lower(), charset
+
+
+def _text(body: bytes, charset: str | None) -> str:
+    if charset not in (None, "utf-8", "utf8"):
+        raise ProtocolError(415, f"the body must be UTF-8, not {charset}", "UnsupportedMediaType")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(400, f"the body is not valid UTF-8: {exc}") from None
+
+
+def _run(request: Request, runner: QueryRunner, params: list[tuple[str, str]],
+         query: str | None, update: str | None) -> Response:
+    if query is not None and update is not None:
+        raise ProtocolError(400, "give either a query or an update, not both")
+    if update is not None:
+        require_writer(request)
+        if _all(params, "default-graph-uri") or _all(params, "named-graph-uri"):
+            raise ProtocolError(400, "an update takes using-graph-uri/using-named-graph-uri, not default-graph-uri")
+        runner.update(update, _all(params, "using-graph-uri"), _all(params, "using-named-graph-uri"),
+                      _endpoint(request))
+        return Response(status_code=204)
+    assert query is not None
+    dataset = Dataset.of(_all(params, "default-graph-uri"), _all(params, "named-graph-uri"))
+    answer = runner.query(query, dataset, request.headers.get("accept"), _endpoint(request))
+    return Response(answer.body, media_type=answer.media_type)
+
+
+def _service_description(request: Request) -> Response:
+    media = negotiate(request.headers.get("accept"), list(GRAPH_FORMATS), "text/turtle")
+    endpoint = _endpoint(request)
+    triples = [q.triple for q in ox.parse(path=str(STATIC / "service-description.ttl"),
+                                          format=ox.RdfFormat.TURTLE, base_iri=endpoint)]
+    settings: Settings = request.app.state.settings
+    if settings.allow_updates:
+        triples.append(ox.Triple(ox.NamedNode(endpoint), ox.NamedNode(_SD + "supportedLanguage"),
+                                 ox.NamedNode(_SD + "SPARQL11Update")))
+    fmt = GRAPH_FORMATS[media]
+    return Response(ox.serialize(triples, format=fmt), media_type=fmt.media_type)
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+@router.get("/sparql", response_model=None)
+def sparql_get(request: Request, runner: Runner) -> Response:
+    """A query in the URL; without one, YASGUI for a browser or the service description for a program."""
+    try:
+        params = list(request.query_params.multi_items())
+        if _single(params, "update") is not None:
+            raise ProtocolError(400, "an update must be sent with POST, not GET")
+        query = _single(params, "query")
+        if query is None:
+            if _wants_html(request):
+                return HTMLResponse((STATIC / "sparql.html").read_text(encoding="utf-8"))
+            return _service_description(request)
+        return _run(request, runner, params, query, None)
+    except ProtocolError as exc:
+        return problem(exc)
+
+
+@router.post("/sparql", response_model=None)
+async def sparql_post(request: Request) -> Response:
+    """A query or update posted form-encoded or directly; the body is read here, the work done in a thread."""
+    from starlette.concurrency import run_in_threadpool
+
+    body = await request.body()
+    runner = get_runner(request)
+    return await run_in_threadpool(_post, request, runner, body)
+
+
+def _post(request: Request, runner: QueryRunner, body: bytes) -> Response:
+    try:
+        params = list(request.query_params.multi_items())
+        media, charset = _media(request)
+        if media == "application/x-www-form-urlencoded":
+            try:
+                form = parse_qsl(_text(body, charset), keep_blank_values=True, strict_parsing=False,
+                                 errors="strict")
+            except UnicodeDecodeError:
+                raise ProtocolError(400, "the form is not valid UTF-8") from None
+            params += form
+            return _run(request, runner, params, _single(params, "query"), _single(params, "update"))
+        if media == "application/sparql-query":
+            if _single(params, "query") is not None:
+                raise ProtocolError(400, "a direct POST carries the query in its body, not in the URL")
+            return _run(request, runner, params, _text(body, charset), None)
+        if media == "application/sparql-update":
+            return _run(request, runner, params, None, _text(body, charset))
+        raise ProtocolError(415, f"'{media}' is not a SPARQL Protocol media type; use "
+                                 "application/x-www-form-urlencoded, application/sparql-query or "
+                                 "application/sparql-update", "UnsupportedMediaType")
+    except ProtocolError as exc:
+        return problem(exc)
+
+
+@router.get("/yasgui/{name}", include_in_schema=False)
+def yasgui_asset(name: str) -> Response:
+    """The YASGUI files copied from npm by ``make install`` (only the files it ships)."""
+    path = YASGUI / name
+    if name not in YASGUI_FILES or not path.is_file():
+        return JSONResponse({"error": "NotFound", "detail": f"no YASGUI file '{name}' (run make install)"},
+                            status_code=404)
+    return FileResponse(path)
