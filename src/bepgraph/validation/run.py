@@ -1,0 +1,264 @@
+"""A validation run: derive the legal status, run the rule shapes, turn their results into findings.
+
+Why a layer between the engine and the doors: the engine speaks SHACL (focus
+IRIs, N-Triples bindings, one result per solution); every door speaks
+``findings.md`` (bundle table and id, series, citation strings, evidence as
+``table/id``). The rule's id, citation and message template live on its
+shape in ``shapes/``; nothing about a rule is written here.
+
+A run also writes the SHACL report (``sh:ValidationReport``) to the named
+graph ``graph/findings``, so tools that speak SHACL read it from the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+
+import pyoxigraph as ox
+
+from ..errors import ParameterError
+from ..namespaces import DATA, graph_iri, split_entity_iri
+from ..resources import shape_files
+from ..sources.tables import CATEGORY_CODES
+from ..sparql import find_query, run
+from ..store import Store
+from .catalogue import rule_catalogue
+from .derive import derive
+from .engine import ShapeResult, Shapes, load_shapes, report_graph, validate
+from .findings import Finding, Focus, Report
+
+__all__ = [
+    "Validation",
+    "affected_focus",
+    "derived_triples",
+    "run_validation",
+    "validate_changes",
+    "validate_graph",
+]
+
+FINDINGS_GRAPH = graph_iri("findings")
+DERIVED_GRAPH = graph_iri("derived")
+DERIVED = DATA + "derived/"
+_TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+_CODE_OF_CATEGORY = {local: code for code, local in CATEGORY_CODES.items()}
+
+
+@dataclass
+class Validation:
+    """A run's findings and the SHACL results they came from (kept for incremental runs)."""
+
+    report: Report
+    results: list[ShapeResult] = field(default_factory=list)
+
+    @property
+    def shacl_report(self) -> bytes:
+        """The W3C validation report in Turtle (sh:conforms is SHACL's: no result of any severity)."""
+        return report_graph(self.results, conforms=not self.results)
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> Shapes:
+    return load_shapes(shape_files())
+
+
+def _selected_shapes(rules: Iterable[str] | None) -> list[str] | None:
+    if rules is None:
+        return None
+    catalogue = rule_catalogue()
+    unknown = sorted(set(rules) - set(catalogue))
+    if unknown:
+        raise ParameterError(f"unknown rule {', '.join(unknown)} (rules: {', '.join(catalogue)})")
+    return [catalogue[r].shape for r in rules]
+
+
+# --- results -> findings ----------------------------------------------------------------
+def _term(ntriples: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    triple = next(iter(ox.parse(f"<urn:s> <urn:p> {ntriples} .".encode(), format=ox.RdfFormat.N_TRIPLES)))
+    return triple.object
+
+
+def _words(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """How a term reads in a message: an entity by its bundle id, a category by its code, a literal as written."""
+    if isinstance(term, ox.NamedNode):
+        entity = split_entity_iri(term.value)
+        if entity:
+            return entity[1]
+        local = term.value.rsplit("#", 1)[-1]
+        return _CODE_OF_CATEGORY.get(local, local)
+    return term.value
+
+
+def _entity(iri: str) -> str | None:
+    """``table/id`` of an entity IRI (not of a derived node)."""
+    if iri.startswith(DERIVED):
+        return None
+    entity = split_entity_iri(iri)
+    return f"{entity[0]}/{entity[1]}" if entity else None
+
+
+class _Mapper:
+    """Turns the engine's results into findings, asking the store for what a Core result lacks."""
+
+    def __init__(self, store: Store, as_of: date) -> None:
+        self.store, self.as_of = store, as_of
+        self.by_shape = {r.shape: r for r in rule_catalogue().values()}
+        self._facts = find_query("internal/validation-focus-facts")
+        self._rests_on = find_query("internal/validation-rests-on")
+
+    def focus_facts(self, iri: str) -> tuple[date | None, list[str]]:
+        dates, series = set(), set()
+        for row in run(self.store, self._facts, {"entity": iri}):  # type: ignore[union-attr]
+            if row["date"] is not None:
+                dates.add(date.fromisoformat(row["date"].value))
+            if row["series"] is not None:
+                series.add(row["series"].value)
+        return (min(dates) if dates else None), sorted(series)
+
+    def evidence(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> set[str]:
+        if isinstance(term, ox.Literal):  # a projected list of IRIs (GROUP_CONCAT)
+            return {e for iri in term.value.split() for e in self.evidence(ox.NamedNode(iri))}
+        if not isinstance(term, ox.NamedNode):
+            return set()
+        if term.value.startswith(DERIVED):
+            rows = run(self.store, self._rests_on, {"node": term.value})
+            return {e for row in rows if (e := _entity(row["fact"].value))}  # type: ignore[union-attr]
+        entity = _entity(term.value)
+        return {entity} if entity else set()
+
+    def finding(self, result: ShapeResult) -> Finding | None:
+        """The finding of *result*, or None when its focus is dated after the as-of date (Core shapes)."""
+        rule = self.by_shape.get(result.shape)
+        entity = split_entity_iri(result.focus)
+        if rule is None or entity is None:
+            return None
+        values = {name: _term(text) for name, text in result.bindings.items()}
+        values["this"] = ox.NamedNode(result.focus)
+        if result.value is not None:
+            values.setdefault("value", _term(result.value))
+        series = {_words(t) for n, t in values.items() if n.startswith("series") and isinstance(t, ox.NamedNode)}
+        if not result.bindings:  # a SHACL Core result: no as-of cut in the shape, no series named
+            dated, of_series = self.focus_facts(result.focus)
+            if dated is not None and dated > self.as_of:
+                return None
+            series |= {_words(ox.NamedNode(s)) for s in of_series}
+        if entity[0] == "series":
+            series.add(entity[1])
+        evidence = set()
+        for name, term in values.items():
+            if name.startswith("evidence"):
+                evidence |= self.evidence(term)
+        evidence.discard(f"{entity[0]}/{entity[1]}")
+        message = _TEMPLATE.sub(
+            lambda m: _words(values[m.group(1)]) if m.group(1) in values else "(not stated)",
+            rule.message or result.message,
+        )
+        return Finding(
+            rule=rule.id, severity=result.severity,  # type: ignore[arg-type]
+            focus=Focus(entity[0], entity[1]), message=message, series=tuple(sorted(series)),
+            citation=rule.citation, evidence=tuple(sorted(evidence)),
+        )
+
+
+def _merge(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per rule, focus and message: several solutions saying the same thing pool their facts."""
+    merged: dict[tuple[str, Focus, str], Finding] = {}
+    for f in findings:
+        key = (f.rule, f.focus, f.message)
+        if key in merged:
+            old = merged[key]
+            f = Finding(f.rule, f.severity, f.focus, f.message,
+                        tuple(sorted(set(old.series) | set(f.series))), f.citation,
+                        tuple(sorted(set(old.evidence) | set(f.evidence))))
+        merged[key] = f
+    return sorted(merged.values(), key=Finding.sort_key)
+
+
+# --- runs ---------------------------------------------------------------------------------
+def _judge(store: Store, as_of: date, rules: Sequence[str] | None, series: Sequence[str] | None,
+           focus: Iterable[str] | None) -> Validation:
+    only = _selected_shapes(rules)
+    results = validate(store, _shapes(), focus=focus, only=only)
+    mapper = _Mapper(store, as_of)
+    # the SHACL report carries the same sentence as the finding (ids, not IRIs)
+    pairs = [(replace(r, message=f.message), f) for r in results if (f := mapper.finding(r)) is not None]
+    if series is not None:
+        wanted = set(series)
+        pairs = [(r, f) for r, f in pairs if wanted & set(f.series)]
+    return Validation(Report(as_of, _merge(f for _, f in pairs)), [r for r, _ in pairs])
+
+
+def _write_report(store: Store, validation: Validation) -> None:
+    turtle = validation.shacl_report
+    triples = ox.serialize(ox.parse(turtle, format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES)
+    store.replace_graph(FINDINGS_GRAPH, triples)
+
+
+def run_validation(store: Store, as_of: date, rules: Sequence[str] | None = None,
+                   series: Sequence[str] | None = None) -> Validation:
+    """Derive, judge every rule (or *rules*) as of *as_of*, write the SHACL report to graph/findings."""
+    _selected_shapes(rules)  # reject an unknown rule before any work
+    derive(store, as_of)
+    validation = _judge(store, as_of, rules, series, None)
+    _write_report(store, validation)
+    return validation
+
+
+def validate_graph(store: Store, as_of: date, rules: Sequence[str] | None = None,
+                   series: Sequence[str] | None = None) -> Report:
+    """The findings of the graph in *store* as of *as_of* (findings.md), optionally for some rules or series."""
+    return run_validation(store, as_of, rules, series).report
+
+
+# --- incremental runs ---------------------------------------------------------------------
+def derived_triples(store: Store) -> frozenset[str]:
+    """The derived graph as N-Triples lines, to compare before and after a bundle is added."""
+    data = store.dump(ox.RdfFormat.N_TRIPLES, DERIVED_GRAPH) if DERIVED_GRAPH in store.named_graphs() else b""
+    return frozenset(line for line in data.decode().splitlines() if line.strip())
+
+
+def affected_focus(store: Store, bundle_graphs: Sequence[str], derived_before: frozenset[str]) -> set[str]:
+    """Entities whose findings may differ after *bundle_graphs* were loaded and the graph re-derived.
+
+    They are the bundles' own rows, every entity a changed derived node names
+    (a series whose intervals moved, a trustee whose status changed), and the
+    neighbours of both up to two links away: a rule judges an entity by the
+    facts of the entities around it (a transaction by its series' intervals,
+    a matter by its ballots' trustees).
+    """
+    changed = derived_before ^ derived_triples(store)
+    seeds: set[str] = set()
+    for line in changed:
+        for term in ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES):
+            for node in (term.subject, term.object):
+                if isinstance(node, ox.NamedNode) and _entity(node.value):
+                    seeds.add(node.value)
+    for graph in bundle_graphs:
+        for triple in ox.parse(store.dump(ox.RdfFormat.N_TRIPLES, graph), format=ox.RdfFormat.N_TRIPLES):
+            if isinstance(triple.subject, ox.NamedNode):
+                seeds.add(triple.subject.value)
+    neighbours = find_query("internal/validation-neighbours")
+    affected: set[str] = set()
+    for seed in seeds:
+        affected |= {row["near"].value for row in run(store, neighbours, {"entity": seed})}  # type: ignore[union-attr]
+    return affected
+
+
+def validate_changes(store: Store, as_of: date, previous: Validation, bundle_graphs: Sequence[str]) -> Validation:
+    """The run of *previous* (same as-of date) brought up to date after *bundle_graphs* were loaded.
+
+    Only the affected entities are judged again; the other findings are
+    kept. The result equals a full run (tests/test_rules.py checks it).
+    """
+    before = derived_triples(store)
+    derive(store, as_of)
+    focus = affected_focus(store, bundle_graphs, before)
+    fresh = _judge(store, as_of, None, None, focus)
+    kept = [r for r in previous.results if r.focus not in focus]
+    findings = [f for f in previous.report.findings if f.focus.iri not in focus]
+    validation = Validation(Report(as_of, _merge(findings + fresh.report.findings)), kept + fresh.results)
+    _write_report(store, validation)
+    return validation
