@@ -17,6 +17,7 @@ import rdflib
 
 from bepgraph.errors import ParameterError
 from bepgraph.store import EmbeddedStore, RemoteStore, Store
+from bepgraph.validation.compile import path_text, split_select
 from bepgraph.validation.engine import (
     ShapeResult,
     ShapesError,
@@ -148,6 +149,13 @@ def test_sparql_results_carry_messages_and_projected_bindings() -> None:
     assert (with_path.path, with_path.value) == (EX + "series", f"<{EX}s1>")
 
 
+def test_the_target_goes_at_the_head_of_the_where_group_and_this_is_projected() -> None:
+    assert split_select("SELECT * WHERE { $this ?p ?value }", None) == ("SELECT * WHERE { ", " $this ?p ?value }")
+    assert split_select("select distinct ?value { $this $PATH ?value }", "<urn:p>") == (
+        "select distinct ?this ?value { ", " $this <urn:p> ?value }")
+    assert split_select("# { $PATH in a comment\nSELECT $this WHERE { $this ?p '{' }", None)[1] == " $this ?p '{' }"
+
+
 def test_core_messages_substitute_parameters_and_core_results_have_no_bindings() -> None:
     found = validate(case_store("counts"), load_shapes([CASES / "counts.shapes.ttl"]))
     missing = next(r for r in found if r.shape == EX + "Trade-min1")
@@ -172,8 +180,6 @@ def test_the_report_is_a_w3c_validation_report() -> None:
 
 
 def _path(graph: rdflib.Graph, node: rdflib.term.Node) -> str:
-    from bepgraph.validation.compile import path_text
-
     return path_text(graph, node)
 
 
@@ -201,6 +207,7 @@ def test_the_case_shapes_are_valid_shacl(name: str) -> None:
     ("target", "Custom", "sh:target"),
     ("recursive", "Friend", "recursive"),
     ("nested-sparql", "Inner", "sh:sparql inside"),
+    ("aggregate", "Totals", "must project $this"),
 ])
 def test_an_unsupported_construct_is_a_located_error(name: str, shape: str, construct: str) -> None:
     path = CASES / f"unsupported-{name}.shapes.ttl"

@@ -56,7 +56,7 @@ _SHAPE_KEYS = {
     "message", "property", "path", "name", "description", "order", "group", "sparql", "minCount", "maxCount",
     "datatype", "class", "nodeKind", "in", "hasValue", "minInclusive", "maxInclusive", "minExclusive",
     "maxExclusive", "pattern", "flags", "minLength", "maxLength", "equals", "disjoint", "lessThan",
-    "lessThanOrEquals", "not", "and", "or", "xone", "node", "defaultValue",
+    "lessThanOrEquals", "not", "and", "or", "xone", "node", "defaultValue", "declare",
 }
 _SPARQL_KEYS = {"select", "prefixes", "message", "deactivated"}
 
@@ -410,7 +410,7 @@ def path_text(g: Graph, node: Node) -> str:
 # --- SHACL-SPARQL text ---------------------------------------------------------------
 _TOKEN = re.compile(
     r"""(?P<skip>\#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|<[^<>"{}|^`\\\s]*>)"""
-    r"""|(?P<var>[?$][A-Za-z_][A-Za-z0-9_]*)|(?P<where>(?<![\w:?$])WHERE\b)|(?P<open>\{)"""
+    r"""|(?P<var>[?$][A-Za-z_][A-Za-z0-9_]*)|(?P<open>\{)"""
     r"""|(?P<select>(?<![\w:?$])SELECT\b)|(?P<group>(?<![\w:?$])GROUP\s+BY\b)""",
     re.IGNORECASE,
 )
@@ -450,8 +450,8 @@ def split_select(text: str, path: str | None) -> tuple[str, str]:
         raise ValueError("not a SELECT query with a WHERE group")
     joined = "".join(out)
     head, rest = joined[:open_at], joined[open_at:]
-    projection = head[select_at:]
-    if not projects_this and "*" not in projection.split("{")[0].split("WHERE")[0]:
+    projection = re.sub(r"\s*(WHERE)?\s*\{\s*$", "", head[select_at:], flags=re.IGNORECASE)
+    if not projects_this and not re.search(r"(^|\s)\*(\s|$)", projection):
         if grouped:
             raise ValueError("an aggregate query must project $this")
         mod = re.match(r"\s*(DISTINCT|REDUCED)?", head[select_at:], re.IGNORECASE)
