@@ -37,7 +37,8 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
 
 @dataclass
 class BundleSource:
-    """A bundle read and checked: its triples (a spooled N-Triples file) and where they came from."""
+    """A bundle read and checked: its triples (a spooled N-Triples file, empty when they went
+    to a sink) and where they came from."""
 
     folder: Path
     ntriples: IO[bytes]
@@ -185,7 +186,7 @@ def _read_table(
     path: Path,
     table: Table,
     conv: _Converters,
-    out: IO[bytes],
+    emit: Callable[[bytes], None],
     problems: list[Problem],
     on_rows: Callable[[int], None],
 ) -> tuple[int, int, dict[str, str]]:
@@ -310,14 +311,14 @@ def _read_table(
                 triples += len(lines)
                 chunk.extend(lines)
                 if len(chunk) > 200_000:
-                    out.write("".join(chunk).encode())
+                    emit("".join(chunk).encode())
                     chunk.clear()
         except csv.Error as exc:
             problem(reader.line_num, "", f"malformed CSV ({exc})")
         except UnicodeDecodeError as exc:
             problem(line + 1, "", f"not valid UTF-8 ({exc.reason})")
         if chunk and not problems:
-            out.write("".join(chunk).encode())
+            emit("".join(chunk).encode())
     on_rows(rows % 50_000)
     return rows, triples, new_ids
 
@@ -334,11 +335,15 @@ def read_bundle(
     folder: Path,
     known_ids: dict[str, set[str]],
     on_rows: Callable[[int], None] = lambda n: None,
+    sink: Callable[[bytes], None] | None = None,
 ) -> BundleSource:
     """Check and convert the bundle in *folder*; *known_ids* are the ids the filing defines.
 
     Raises BundleError with every problem found; on success the caller owns
-    the returned source and must close it.
+    the returned source and must close it. With a *sink*, chunks of
+    N-Triples go to it as they are made (so a loader can store them while
+    the rest is read) and no more once a problem is found; the caller must
+    then discard what it stored if this raises.
     """
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -357,12 +362,13 @@ def read_bundle(
     conv = _Converters(known)
     out = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - owned by BundleSource
     source = BundleSource(folder=folder, ntriples=out)
+    emit = sink or out.write
     for table_name in TABLE_ORDER:
         path = present.get(f"{table_name}.csv")
         if path is None:
             continue
         source.files[path.name] = _sha256(path)
-        rows, triples, new_ids = _read_table(path, TABLES[table_name], conv, out, problems, on_rows)
+        rows, triples, new_ids = _read_table(path, TABLES[table_name], conv, emit, problems, on_rows)
         source.rows[table_name] = rows
         source.triples += triples
         known[table_name].update(new_ids)
