@@ -13,7 +13,7 @@ from bepgraph.resources import shape_files
 from bepgraph.validation.catalogue import rule_catalogue
 from bepgraph.validation.docs import render, rules_doc_path
 
-RULES_MD = Path("/work/shared/spec/rules.md")
+RULES_MD = Path(__file__).parent.parent / "docs" / "rule-catalogue.md"  # the published copy of rules.md
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 BEP = rdflib.Namespace("https://w3id.org/bepgraph/ontology#")
 
