@@ -16,8 +16,9 @@ from ..errors import BepgraphError, InputError, QueryError
 from ..loading import load_all
 from ..settings import Settings
 from ..store import Store, open_store
-from . import gsp, health, sparql
+from . import gsp, health, index, sparql
 from .auth import check_update_settings
+from .graphql import graphql_router
 
 __all__ = ["create_app", "get_store"]
 
@@ -55,4 +56,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(gsp.router)
+    app.include_router(index.router)
+    app.include_router(graphql_router(settings))
     return app

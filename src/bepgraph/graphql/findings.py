@@ -1,0 +1,81 @@
+"""Findings: the content of findings.md, served from the validation run cached for the as-of date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from ..validation.findings import Finding as FindingRecord
+from .kinds import Severity
+from .pagination import Connection, page_of_values
+
+__all__ = ["Finding", "FindingReport", "Focus", "findings_page", "findings_report"]
+
+
+@strawberry.type(description="The entity that breaks a rule, by bundle table and id.")
+class Focus:
+    table: str
+    id: str
+    iri: str
+
+
+@strawberry.type(description="One breach of a rule of rules.md, as findings.md describes it.")
+class Finding:
+    rule: str = strawberry.field(description="The rule id, e.g. `BEP-7.3`.")
+    severity: Severity
+    focus: Focus
+    series: list[str] = strawberry.field(description="The series concerned.")
+    message: str = strawberry.field(description="One plain sentence naming the entity, dates and amounts.")
+    citation: list[str] = strawberry.field(description="The plan paragraph and the law.")
+    evidence: list[str] = strawberry.field(description="The other facts it rests on, as `table/id`.")
+
+
+@strawberry.type(description="Counts of findings by severity.")
+class SeverityCounts:
+    violation: int
+    warning: int
+    info: int
+
+
+@strawberry.type(description="A validation run as of a date: whether the graph conforms, and its findings.")
+class FindingReport:
+    as_of: date
+    conforms: bool = strawberry.field(description="True when there is no violation (warnings leave it true).")
+    counts: SeverityCounts = strawberry.field(description="Counts over the findings that match the filters.")
+    findings: Connection[Finding]
+
+
+def _finding(f: FindingRecord) -> Finding:
+    return Finding(rule=f.rule, severity=Severity(f.severity),
+                   focus=Focus(table=f.focus.table, id=f.focus.id, iri=f.focus.iri), series=list(f.series),
+                   message=f.message, citation=list(f.citation), evidence=list(f.evidence))
+
+
+async def _matching(info: strawberry.Info, as_of: date | None, rule: str | None, series: str | None,
+                    severity: Severity | None) -> tuple[date, bool, list[FindingRecord]]:
+    snap = await info.context.snapshot(as_of, findings=True)
+    assert snap.report is not None
+    kept = [f for f in snap.report.findings
+            if (rule is None or f.rule == rule) and (series is None or series in f.series)
+            and (severity is None or f.severity == severity.value)]
+    return snap.as_of, snap.report.conforms, kept
+
+
+def _page(info: strawberry.Info, kept: list[FindingRecord], first: int, after: str | None) -> Connection[Finding]:
+    page = page_of_values(info, kept, lambda f: list(f.sort_key()), "findings", first, after)
+    page.edges = [type(e)(cursor=e.cursor, node=_finding(e.node)) for e in page.edges]  # type: ignore[arg-type]
+    return page  # type: ignore[return-value]
+
+
+async def findings_page(info: strawberry.Info, as_of: date | None, rule: str | None, series: str | None,
+                        severity: Severity | None, first: int, after: str | None) -> Connection[Finding]:
+    _, _, kept = await _matching(info, as_of, rule, series, severity)
+    return _page(info, kept, first, after)
+
+
+async def findings_report(info: strawberry.Info, as_of: date | None, rule: str | None, series: str | None,
+                          severity: Severity | None, first: int, after: str | None) -> FindingReport:
+    day, conforms, kept = await _matching(info, as_of, rule, series, severity)
+    counts = SeverityCounts(**{s.value: sum(1 for f in kept if f.severity == s.value) for s in Severity})
+    return FindingReport(as_of=day, conforms=conforms, counts=counts, findings=_page(info, kept, first, after))

@@ -1,0 +1,122 @@
+"""DataLoaders, created per request: every read of the store batches its keys into VALUES rows.
+
+A request therefore makes one query per depth and per distinct list
+question, whatever the number of results: the properties of the 20 trades
+on a page are one query, the brokers of those trades one more. Batches
+hold at most 1,000 IRIs, since larger VALUES blocks made Oxigraph much
+slower (baselines.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from strawberry.dataloader import DataLoader
+
+from ..sparql import NamedQuery, find_query
+from ..store import Store, Term
+
+__all__ = ["MAX_BATCH", "Loaders", "PAGE_LIMIT", "PageQuestion", "Row"]
+
+MAX_BATCH = 1000
+PAGE_LIMIT = 101  # the LIMIT written in the list queries: the largest page plus one
+Props = dict[str, list[Term]]
+Row = tuple[str, Term]  # (entity IRI, sort key)
+
+
+@dataclass(frozen=True)
+class PageQuestion:
+    """One list question (class, link, order, filters, cursor), asked of one or many parents."""
+
+    cls: str
+    sort_by: str
+    descending: bool
+    link: str | None = None
+    range_by: str | None = None
+    low: Term | None = None
+    high: Term | None = None
+    wheres: tuple[tuple[str, Term], ...] = ()
+    after: tuple[Term, str] | None = None
+
+    def bindings(self) -> dict[str, Term]:
+        bound: dict[str, Term] = {"class": ox.NamedNode(self.cls), "sortBy": ox.NamedNode(self.sort_by)}
+        if self.link:
+            bound["link"] = ox.NamedNode(self.link)
+        if self.range_by and (self.low is not None or self.high is not None):
+            bound["rangeBy"] = ox.NamedNode(self.range_by)
+            if self.low is not None:
+                bound["low"] = self.low
+            if self.high is not None:
+                bound["high"] = self.high
+        if len(self.wheres) > 2:
+            raise ValueError("a list question takes at most two equality filters")
+        for n, (where, value) in enumerate(self.wheres, start=1):
+            bound[f"where{n}"] = ox.NamedNode(where)
+            bound[f"equals{n}"] = value
+        if self.after is not None:
+            bound["afterKey"] = self.after[0]
+            bound["afterChild"] = ox.Literal(self.after[1])
+        return bound
+
+    def query(self) -> NamedQuery:
+        shape = "children" if self.link else "list"
+        return find_query(f"graphql/{shape}-{'desc' if self.descending else 'asc'}")
+
+
+class Loaders:
+    """The loaders of one request."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.entities: DataLoader[str, Props] = DataLoader(self._entities, max_batch_size=MAX_BATCH)
+        self._children: dict[PageQuestion, DataLoader[str, list[Row]]] = {}
+        self._lists: dict[PageQuestion, list[Row]] = {}
+        self._related: dict[str, DataLoader[str, list[Row]]] = {}
+
+    async def _entities(self, iris: list[str]) -> list[Props]:
+        found: dict[str, Props] = {iri: defaultdict(list) for iri in iris}
+        rows = self.store.query(find_query("graphql/entity-properties").text,
+                                rows=[{"entity": ox.NamedNode(i)} for i in iris])
+        for row in rows:  # type: ignore[union-attr]
+            found[row["entity"].value][row["p"].value].append(row["o"])
+        return [dict(found[i]) for i in iris]
+
+    def children(self, question: PageQuestion) -> DataLoader[str, list[Row]]:
+        """The loader answering *question* for a batch of parents (keys: parent IRIs)."""
+        if question not in self._children:
+            async def load(parents: list[str]) -> list[list[Row]]:
+                pages: dict[str, list[Row]] = {p: [] for p in parents}
+                rows = self.store.query(question.query().text, question.bindings(),
+                                        rows=[{"parent": ox.NamedNode(p)} for p in parents])
+                for row in rows:  # type: ignore[union-attr]
+                    pages[row["parent"].value].append((row["child"].value, row["key"]))
+                return [pages[p] for p in parents]
+
+            self._children[question] = DataLoader(load, max_batch_size=MAX_BATCH)
+        return self._children[question]
+
+    def related(self, name: str) -> DataLoader[str, list[Row]]:
+        """A loader for a named query returning every (?child, ?key) of each bound ?parent, unpaged.
+
+        For short lists only (the agreements of a series).
+        """
+        if name not in self._related:
+            text = find_query(name).text
+
+            async def load(parents: list[str]) -> list[list[Row]]:
+                found: dict[str, list[Row]] = {p: [] for p in parents}
+                for row in self.store.query(text, rows=[{"parent": ox.NamedNode(p)} for p in parents]):  # type: ignore[union-attr]
+                    found[row["parent"].value].append((row["child"].value, row["key"]))
+                return [sorted(set(found[p]), key=lambda r: (r[1].value, r[0])) for p in parents]
+
+            self._related[name] = DataLoader(load, max_batch_size=MAX_BATCH)
+        return self._related[name]
+
+    def top(self, question: PageQuestion) -> list[Row]:
+        """A top-level list: one query, remembered for the request."""
+        if question not in self._lists:
+            rows = self.store.query(question.query().text, question.bindings())
+            self._lists[question] = [(r["child"].value, r["key"]) for r in rows]  # type: ignore[union-attr]
+        return self._lists[question]
