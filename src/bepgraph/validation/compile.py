@@ -14,6 +14,16 @@ restrictions are added at run time as ``VALUES`` rows of serialized IRIs.
 Nested groups are kept flat at the top level (SPARQL evaluates a nested
 group on its own, without the focus bound); inside ``EXISTS`` Oxigraph
 substitutes the outer bindings, which the logical components rely on.
+
+Supported: targets (class with rdfs:subClassOf*, node, subjectsOf,
+objectsOf, implicit class), sh:deactivated, node and property shapes with
+predicate, inverse, sequence, alternative and */+/? paths; the Core
+components min/maxCount, datatype (ill-typed literals violate), class,
+nodeKind, in, hasValue, min/max In/Exclusive (incomparable values
+violate), pattern+flags, min/maxLength, equals, disjoint, lessThan(OrEquals),
+not/and/or/xone/node over such shapes; SHACL-SPARQL sh:sparql constraints
+($this bound by the target at the head of the WHERE group, $PATH,
+sh:prefixes/sh:declare). Anything else raises :class:`ShapesError`.
 """
 
 from __future__ import annotations
