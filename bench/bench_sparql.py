@@ -1,0 +1,161 @@
+"""SPARQL endpoint benchmark (issue 5): the curated queries through ``/sparql`` beside a bare Oxigraph server.
+
+For each size (trades) it generates a bundle with the project's generator,
+starts ``bepgraph serve`` on it (a real uvicorn process on 127.0.0.1, store in
+memory), dumps the very same dataset to N-Quads and posts it to an in-memory
+``oxigraph serve --union-default-graph`` process, then sends every query of
+``queries/analyst/`` (parameters bound the same way for both) to each server
+over HTTP, asking for SPARQL JSON. One warm-up, then the median of
+``--runs`` timed requests per query and server. Prints a Markdown table and
+writes ``bench/out/sparql.json``.
+
+    python bench/bench_sparql.py --sizes 10000 100000 1000000 [--runs 3]
+
+Target (issue 5): every query within 1.5x of the bare Oxigraph server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+BEPGRAPH = Path(sys.executable).with_name("bepgraph")
+START_DEADLINE_S = 3600.0
+PARAMS = {"trustees-as-of": {"asOf": "2004-06-30"}}  # the one query whose parameter is required
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def generate(trades: int, root: Path) -> Path:
+    out = root / f"bundle-{trades}"
+    if not (out / "transactions.csv").is_file():
+        subprocess.run([sys.executable, "-m", "bepgraph.examples.generate", "--out", str(out),
+                        "--trades", str(trades)], check=True, cwd=ROOT)
+    return out
+
+
+def wait_until(url: str, process: subprocess.Popen[bytes], params: dict[str, str] | None = None) -> None:
+    until = time.monotonic() + START_DEADLINE_S
+    while time.monotonic() < until:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            if httpx.get(url, params=params, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)  # poll interval, bounded by the deadline
+    raise RuntimeError(f"{url} did not answer within {START_DEADLINE_S}s")
+
+
+def bound_queries() -> dict[str, str]:
+    """Each analyst query with its benchmark parameters bound as the endpoint's users would send it."""
+    from bepgraph.sparql import named_queries, to_term
+    from bepgraph.store import bind_values
+
+    texts: dict[str, str] = {}
+    for name, query in named_queries().items():
+        if not name.startswith("analyst/"):
+            continue
+        short = name.split("/", 1)[1]
+        values = PARAMS.get(short, {})
+        bindings = {p.name: to_term(p, values[p.name]) for p in query.parameters if p.name in values}
+        texts[short] = bind_values(query.text, bindings)
+    return texts
+
+
+def timed(client: httpx.Client, url: str, query: str, runs: int) -> tuple[float, int]:
+    """Median seconds of *runs* requests after one warm-up, and the number of result rows."""
+    def once() -> tuple[float, int]:
+        start = time.perf_counter()
+        answer = client.post(url, data={"query": query}, headers={"accept": "application/sparql-results+json"})
+        elapsed = time.perf_counter() - start
+        answer.raise_for_status()
+        return elapsed, len(answer.json()["results"]["bindings"])
+
+    _, rows = once()
+    return statistics.median(once()[0] for _ in range(runs)), rows
+
+
+def bench_size(trades: int, runs: int, data: Path) -> list[dict[str, object]]:
+    from bepgraph.loading import load_all
+    from bepgraph.store import EmbeddedStore
+    import pyoxigraph as ox
+
+    bundle = generate(trades, data)
+    with tempfile.TemporaryDirectory(prefix="bench-sparql-") as tmp:
+        work = Path(tmp)
+        store = EmbeddedStore(work / "dump-store")
+        load_all(store, [bundle])
+        dump = work / "all.nq"
+        dump.write_bytes(store.dump(ox.RdfFormat.N_QUADS))
+        store.close()
+        ox_port, app_port = free_port(), free_port()
+        env = {**os.environ, "BEPGRAPH_QUERY_TIMEOUT": "3600", "BEPGRAPH_RESULT_LIMIT": "100000000"}
+        # both in memory, like for like: `oxigraph serve` without --location, loaded over its Graph Store
+        bare = subprocess.Popen([str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{ox_port}", "--union-default-graph"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        app = subprocess.Popen([str(BEPGRAPH), "serve", str(bundle), "--port", str(app_port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until(f"http://127.0.0.1:{ox_port}/query", bare, {"query": "ASK {}"})
+            with dump.open("rb") as body:
+                httpx.post(f"http://127.0.0.1:{ox_port}/store", content=body, timeout=3600,
+                           headers={"content-type": "application/n-quads"}).raise_for_status()
+            wait_until(f"http://127.0.0.1:{app_port}/healthz", app)
+            results = []
+            with httpx.Client(timeout=3600) as client:
+                for name, query in sorted(bound_queries().items()):
+                    ours, rows = timed(client, f"http://127.0.0.1:{app_port}/sparql", query, runs)
+                    theirs, their_rows = timed(client, f"http://127.0.0.1:{ox_port}/query", query, runs)
+                    results.append({"trades": trades, "query": name, "rows": rows, "rows_oxigraph": their_rows,
+                                    "endpoint_s": round(ours, 4), "oxigraph_s": round(theirs, 4),
+                                    "ratio": round(ours / theirs, 2) if theirs else None})
+                    print(f"  {trades:>8} {name:50} {ours:8.3f}s {theirs:8.3f}s x{ours / theirs:5.2f} rows {rows}",
+                          file=sys.stderr)
+            return results
+        finally:
+            for process in (app, bare):
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    args = parser.parse_args()
+    results: list[dict[str, object]] = []
+    for size in args.sizes:
+        results += bench_size(size, args.runs, args.data)
+    out = HERE / "out" / "sparql.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print("| trades | query | rows | /sparql s | oxigraph s | ratio |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['trades']} | {r['query']} | {r['rows']} | {r['endpoint_s']} | {r['oxigraph_s']} | {r['ratio']} |")
+    worst = max(float(r["ratio"] or 0) for r in results)
+    print(f"\nworst ratio {worst:.2f} (target 1.5)")
+
+
+if __name__ == "__main__":
+    main()
