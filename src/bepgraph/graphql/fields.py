@@ -22,6 +22,7 @@ from .context import Context
 __all__ = [
     "Entity",
     "lazy",
+    "with_props",
     "Props",
     "bool_field",
     "date_field",
@@ -88,10 +89,18 @@ def _field(resolver: Callable[..., Any], returns: Any, description: str) -> Any:
 
 
 def _values(name: str) -> Callable[..., Any]:
+    """A resolver for every value of *name*: plain when the entity came with its properties
+    (a page prefetches them), awaiting the request's loader otherwise."""
     iri = prop(name)
 
-    async def values(root: Any, info: strawberry.Info) -> list[Any]:
-        return [to_python(t) for t in (await props_of(info, root.ref)).get(iri, [])]
+    def convert(props: Props) -> list[Any]:
+        return [to_python(t) for t in props.get(iri, [])]
+
+    async def later(root: Any, info: strawberry.Info) -> list[Any]:
+        return convert(await props_of(info, root.ref))
+
+    def values(root: Any, info: strawberry.Info) -> Any:
+        return convert(root.props) if root.props is not None else later(root, info)
 
     return values
 
@@ -99,9 +108,15 @@ def _values(name: str) -> Callable[..., Any]:
 def _single(name: str, required: bool) -> Callable[..., Any]:
     many = _values(name)
 
-    async def single(root: Any, info: strawberry.Info) -> Any:
-        found = sorted(await many(root, info), key=str)
+    def pick(root: Any, found: list[Any]) -> Any:
+        found = sorted(found, key=str)
         return found[0] if found else (None if not required else _missing(root, name))
+
+    async def later(root: Any, info: strawberry.Info) -> Any:
+        return pick(root, await many(root, info))
+
+    def single(root: Any, info: strawberry.Info) -> Any:
+        return pick(root, many(root, info)) if root.props is not None else later(root, info)
 
     return single
 
@@ -117,8 +132,11 @@ def text_field(name: str, description: str, required: bool = False) -> Any:
 def texts_field(name: str, description: str) -> Any:
     many = _values(name)
 
-    async def texts(root: Any, info: strawberry.Info) -> list[str]:
+    async def later(root: Any, info: strawberry.Info) -> list[str]:
         return sorted(await many(root, info))
+
+    def texts(root: Any, info: strawberry.Info) -> Any:
+        return sorted(many(root, info)) if root.props is not None else later(root, info)
 
     return _field(texts, list[str], description)
 
@@ -144,9 +162,10 @@ def ref_field(name: str, returns: Any, make: Callable[[str], Any], description: 
     iri = prop(name)
 
     async def ref(root: Any, info: strawberry.Info) -> Any:
-        found = sorted(t.value for t in (await props_of(info, root.ref)).get(iri, []) if isinstance(t, ox.NamedNode))
+        props = root.props if root.props is not None else await props_of(info, root.ref)
+        found = sorted(t.value for t in props.get(iri, []) if isinstance(t, ox.NamedNode))
         if found:
-            return make(found[0])
+            return with_props(make(found[0]), await props_of(info, found[0]))
         return _missing(root, name) if required else None
 
     return _field(ref, returns if required else Optional[returns], description)
@@ -166,6 +185,7 @@ def refs_field(name: str, returns: Any, make: Callable[[str], Any], description:
 @strawberry.interface(description="Anything of the graph that has a bundle id and an IRI.")
 class Entity:
     ref: strawberry.Private[str]
+    props: strawberry.Private[Props | None] = None  # set when fetched with its page or reference
 
     @strawberry.field(description="The id in the facts bundle (or the filing's slug).")
     def id(self) -> str:
@@ -174,6 +194,12 @@ class Entity:
     @strawberry.field(description="The IRI of the entity in the graph, for SPARQL.")
     def iri(self) -> str:
         return self.ref
+
+
+def with_props(entity: Any, props: Props) -> Any:
+    """*entity* carrying its properties, so that its scalar fields answer without awaiting."""
+    entity.props = props
+    return entity
 
 
 def lazy(module: str, name: str) -> tuple[Any, Callable[[str], Any]]:

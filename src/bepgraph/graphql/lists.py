@@ -83,10 +83,10 @@ def children_field(kind: ListKind, link: str, returns: Any, make: Any, descripti
 def list_field(kind: ListKind, returns: Any, make: Any, description: str) -> Any:
     """A top-level list of every entity of *kind*."""
 
-    def resolve(root: Any, info: strawberry.Info, first: int = 20, after: str | None = None,
-                order_by: Any = None, direction: SortDirection | None = None, filter: Any = None) -> Any:
+    async def resolve(root: Any, info: strawberry.Info, first: int = 20, after: str | None = None,
+                      order_by: Any = None, direction: SortDirection | None = None, filter: Any = None) -> Any:
         question, order = question_for(kind, None, order_by, direction, filter)
-        return page_of_list(info, question, order, first, after, make)
+        return await page_of_list(info, question, order, first, after, make)
 
     _annotate(resolve, kind, returns)
     return strawberry.field(resolver=resolve, description=description + _ordering_note(kind))

@@ -21,7 +21,7 @@ import strawberry
 
 from .context import Context
 from .errors import UserInputError
-from .fields import to_python
+from .fields import to_python, with_props
 from .loaders import PAGE_LIMIT, PageQuestion, Row
 
 __all__ = ["Connection", "Edge", "PageInfo", "SortDirection", "decode_cursor", "encode_cursor",
@@ -98,8 +98,13 @@ def _sorted(rows: Sequence[Row], descending: bool) -> list[Row]:
     return sorted(rows, key=lambda r: (to_python(r[1]), r[0]), reverse=descending)
 
 
-def _connection(rows: list[Row], first: int, order: str, make: Callable[[str], T]) -> Connection[T]:
-    edges = [Edge(cursor=encode_cursor(order, key, iri), node=make(iri)) for iri, key in rows[:first]]
+async def _connection(info: strawberry.Info[Context, None], rows: list[Row], first: int, order: str,
+                      make: Callable[[str], T]) -> Connection[T]:
+    """The page, its entities carrying their properties (one batched read for the whole page)."""
+    page = rows[:first]
+    props = await info.context.loaders.entities.load_many([iri for iri, _ in page])
+    edges = [Edge(cursor=encode_cursor(order, key, iri), node=with_props(make(iri), p))
+             for (iri, key), p in zip(page, props)]
     return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
                                                        end_cursor=edges[-1].cursor if edges else None))
 
@@ -117,16 +122,16 @@ async def page_of_children(info: strawberry.Info[Context, None], parent: str, qu
     check_first(info, first)
     question = _resume(question, order, after)
     rows = await info.context.loaders.children(question).load(parent)
-    return _connection(_sorted(rows, question.descending), first, order, make)
+    return await _connection(info, _sorted(rows, question.descending), first, order, make)
 
 
-def page_of_list(info: strawberry.Info[Context, None], question: PageQuestion, order: str, first: int,
+async def page_of_list(info: strawberry.Info[Context, None], question: PageQuestion, order: str, first: int,
                  after: str | None, make: Callable[[str], T]) -> Connection[T]:
     """A page of a top-level list."""
     check_first(info, first)
     question = _resume(question, order, after)
     rows = info.context.loaders.top(question)
-    return _connection(_sorted(rows, question.descending), first, order, make)
+    return await _connection(info, _sorted(rows, question.descending), first, order, make)
 
 
 def page_of_values(info: strawberry.Info[Context, None], items: Sequence[T], key: Callable[[T], list[str]],

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -105,7 +106,7 @@ class Query:
                            filter: TransactionFilter | None = None) -> Connection[Transaction]:
         if series is None:
             question, order = question_for(TRANSACTIONS, None, order_by, direction, filter)
-            return page_of_list(info, question, order, first, after, lambda i: Transaction(ref=i))
+            return await page_of_list(info, question, order, first, after, lambda i: Transaction(ref=i))
         question, order = question_for(TRANSACTIONS, "series", order_by, direction, filter)
         return await page_of_children(info, entity_iri("series", series), question, order, first, after,
                                       lambda i: Transaction(ref=i))
@@ -131,13 +132,27 @@ class Query:
         return broker_flows(info, as_of or date.today(), from_, to, group_by)
 
 
+# The depth and alias rules are classes made by their limiter; made once here, so that the
+# ValidationCache (keyed by the rules) recognises them on every request instead of missing each time.
+_LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=LIMITS["max_depth"]).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=LIMITS["max_aliases"]).validation_rules,
+)
+
+
+class _Limits(AddValidationRules):
+    """The depth and alias limits, built per request from rule classes made once."""
+
+    def __init__(self) -> None:
+        super().__init__(list(_LIMIT_RULES))
+
+
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         # factories: a fresh extension per request (the caches themselves are shared by maxsize)
         extensions=[
-            partial(QueryDepthLimiter, max_depth=LIMITS["max_depth"]),
-            partial(MaxAliasesLimiter, max_alias_count=LIMITS["max_aliases"]),
+            _Limits,
             partial(MaxTokensLimiter, max_token_count=LIMITS["max_tokens"]),
             partial(MaskErrors, should_mask_error=should_mask_error, error_message=MASKED),
             partial(ParserCache, maxsize=256),
