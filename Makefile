@@ -5,10 +5,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test install bench example clean
+.PHONY: serve test install bench example clean tools
 
 YASGUI := src/bepgraph/http/static/yasgui
 GRAPHIQL := src/bepgraph/http/static/graphiql
+VIZ_VENDOR := web/viz/vendor
 
 $(STAMP): pyproject.toml web/package.json web/package-lock.json web/graphiql/package.json web/graphiql/package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,10 @@ $(STAMP): pyproject.toml web/package.json web/package-lock.json web/graphiql/pac
 	cd web/graphiql && npm ci --no-audit --no-fund --ignore-scripts
 	mkdir -p $(GRAPHIQL)
 	cp web/graphiql/node_modules/react/umd/react.production.min.js web/graphiql/node_modules/react-dom/umd/react-dom.production.min.js web/graphiql/node_modules/graphiql/graphiql.min.js web/graphiql/node_modules/graphiql/graphiql.min.css $(GRAPHIQL)/
+	# Cytoscape.js, its dagre layout and SVG export for /viz: from npm (web/package.json), served from web/viz/vendor/
+	mkdir -p $(VIZ_VENDOR)
+	cp web/node_modules/cytoscape/dist/cytoscape.min.js web/node_modules/cytoscape-svg/cytoscape-svg.js $(VIZ_VENDOR)/
+	cp web/node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js $(VIZ_VENDOR)/cytoscape-dagre.js
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,8 +34,15 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/bepgraph serve
 
-test: $(STAMP)
+test: $(STAMP) tools
 	$(BIN)/python -m pytest
+
+# programs the /viz page and board-pack tests drive: .ci/run installs them from Debian
+tools:
+	@missing=""; for p in chromium dot pdftoppm; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: missing$$missing: the /viz and board-pack tests need them;" >&2; \
+	  echo "      install with: apt-get install chromium graphviz poppler-utils (as .ci/run does)" >&2; exit 1; fi
 
 example: $(STAMP)
 	$(BIN)/python -m bepgraph.examples.generate --out examples/jnl-2002-2005
@@ -39,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache web/node_modules $(YASGUI) web/graphiql/node_modules $(GRAPHIQL)
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache web/node_modules $(YASGUI) web/graphiql/node_modules $(GRAPHIQL) $(VIZ_VENDOR)

@@ -174,6 +174,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _option_day(option: str, raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ParameterError(f"{option} '{raw}' is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_board_pack(args: argparse.Namespace) -> int:
+    from .viz.pack import build_pack
+
+    as_of = _option_day("--as-of", args.as_of)
+    start = _option_day("--from", args.start)
+    assert as_of is not None  # required by the parser
+    store = _open(args, load=True)
+    try:
+        summary = build_pack(store, as_of, Path(args.output), start)
+    finally:
+        store.close()
+    print(f"wrote {summary.path}: {summary.pages} pages, {summary.findings} findings as of {as_of}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bepgraph", description=__doc__.split("\n")[0],
                                      epilog=__doc__.split("\n", 1)[1],
@@ -217,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="enable SPARQL Update and the Graph Store Protocol (needs BEPGRAPH_TOKEN)")
     _add_sources(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("board-pack", help="write the trustees' board pack (PDF): findings, the four views, "
+                                          "money flow, compliance calendar")
+    p.add_argument("--as-of", required=True, metavar="DATE", help="judge the rules and draw the views as of DATE")
+    p.add_argument("--from", dest="start", metavar="DATE",
+                   help="first day of the money flow and votes shown (default: a year before --as-of)")
+    p.add_argument("-o", "--output", required=True, metavar="PACK.pdf", help="the PDF to write")
+    _add_sources(p)
+    p.set_defaults(func=cmd_board_pack)
     return parser
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "ontology_files",
     "query_dir",
     "shape_files",
+    "web_dir",
 ]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -48,3 +49,8 @@ def example_bundle() -> Path:
 def filing_path() -> Path:
     """The JNL Series Trust plan filing shipped with the project (a copy of the EDGAR text)."""
     return data_root() / "filings" / "jnl-series-trust-bep-2002.txt"
+
+
+def web_dir() -> Path:
+    """The browser pages and their npm-installed files (``web/``), served by the HTTP doors."""
+    return data_root() / "web"

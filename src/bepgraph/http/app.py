@@ -16,7 +16,7 @@ from ..errors import BepgraphError, InputError, QueryError
 from ..loading import load_all
 from ..settings import Settings
 from ..store import Store, open_store
-from . import gsp, health, index, sparql
+from . import gsp, health, index, sparql, viz
 from .auth import check_update_settings
 from .graphql import graphql_router
 
@@ -58,4 +58,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(gsp.router)
     app.include_router(index.router)
     app.include_router(graphql_router(settings))
+    app.include_router(viz.router)
     return app

@@ -1,0 +1,85 @@
+"""``/viz``: the board's interactive graph page, its JSON and its browser files.
+
+The page (``web/viz/``) draws with Cytoscape.js and the dagre layered
+layout, installed from npm and served from this process: no CDN is reached.
+``/viz/data`` is what the page draws; its parameters are validated here and
+bound into the view queries, never written into them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+
+from ..errors import ParameterError
+from ..resources import web_dir
+from ..store import Store
+from ..viz.service import FindingsCache, page_data
+from ..viz.views import VIEWS, Period
+
+__all__ = ["router"]
+
+router = APIRouter()
+_FINDINGS = FindingsCache()
+
+# the only files served: the page's own, and the npm builds the Makefile copies to web/viz/vendor/
+FILES = {
+    "viz.js": "text/javascript",
+    "viz.css": "text/css",
+    "cytoscape.min.js": "text/javascript",
+    "cytoscape-dagre.js": "text/javascript",
+    "cytoscape-svg.js": "text/javascript",
+}
+
+
+def _page_dir() -> Path:
+    return web_dir() / "viz"
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def _day(name: str, raw: str | None) -> date | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ParameterError(f"parameter {name}: '{raw}' is not a date (YYYY-MM-DD)") from None
+
+
+@router.get("/viz", response_class=HTMLResponse, include_in_schema=False)
+def page() -> HTMLResponse:
+    return HTMLResponse((_page_dir() / "index.html").read_text(encoding="utf-8"))
+
+
+@router.get("/viz/static/{name}", include_in_schema=False)
+def asset(name: str) -> FileResponse:
+    path = _page_dir() / name if name in ("viz.js", "viz.css") else _page_dir() / "vendor" / name
+    if name not in FILES or not path.is_file():
+        raise HTTPException(404, f"no /viz file '{name}' (run `make install` to fetch Cytoscape.js from npm)")
+    return FileResponse(path, media_type=FILES[name])
+
+
+@router.get("/viz/data")
+def data(
+    store: Annotated[Store, Depends(_store)],
+    view: Annotated[str, Query(description=f"one of {', '.join(VIEWS)}")] = "structure",
+    as_of: Annotated[str | None, Query(alias="asOf", description="YYYY-MM-DD; default today")] = None,
+    start: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD; default a year before `to`")] = None,
+    end: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD; default the as-of date")] = None,
+    findings: bool = True,
+    analysis: bool = True,
+) -> dict[str, object]:
+    """A board view as Cytoscape.js elements, with the findings as of the date and the analysis."""
+    if view not in VIEWS:
+        raise ParameterError(f"parameter view: '{view}' is not a view (views: {', '.join(VIEWS)})")
+    day = _day("asOf", as_of) or date.today()
+    period = Period.ending(day, _day("from", start), _day("to", end))
+    report = _FINDINGS.get(store, day) if findings else None
+    return page_data(store, view, day, period, report, with_analysis=analysis)

@@ -1,0 +1,80 @@
+"""The compliance calendar of the board pack: continuances due, quarterly reports received and missing.
+
+Read from the status derived as of the date (graph/derived): the deadlines
+are the derivation's, computed with calendar arithmetic in Python, never
+recomputed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..sparql import find_query
+from ..store import Store
+from .views import derive_as_of, status_lock, to_networkx
+
+__all__ = ["Calendar", "Continuance", "ReportDue", "compliance_calendar"]
+
+
+@dataclass(frozen=True)
+class Continuance:
+    series: str
+    label: str
+    in_effect_from: date
+    until: date | None
+    end_reason: str | None
+    due: date | None
+
+    @property
+    def status(self) -> str:
+        if self.until is not None:
+            return f"{self.end_reason or 'ended'} {self.until}"
+        return f"due by {self.due}" if self.due else "in effect"
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    period_start: date
+    period_end: date
+    deadline: date
+    report: str | None
+    delivered: date | None
+
+    @property
+    def quarter(self) -> str:
+        return f"{self.period_start.year}Q{(self.period_start.month - 1) // 3 + 1}"
+
+
+@dataclass(frozen=True)
+class Calendar:
+    as_of: date
+    continuances: tuple[Continuance, ...]
+    reports: tuple[ReportDue, ...]
+
+    @property
+    def missing(self) -> tuple[ReportDue, ...]:
+        return tuple(r for r in self.reports if r.report is None)
+
+
+def _day(value: object) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
+
+
+def compliance_calendar(store: Store, as_of: date) -> Calendar:
+    """Continuances and report duties as derived for *as_of*."""
+    with status_lock():
+        derive_as_of(store, as_of)
+        graph = to_networkx(store.query(find_query("viz/calendar-construct").text))  # type: ignore[arg-type]
+    continuances, reports = [], []
+    for _, a in graph.nodes(data=True):
+        if a.get("kind") == "in-effect":
+            continuances.append(Continuance(str(a.get("series")), str(a.get("label", a.get("series"))),
+                                            _day(a["from"]), _day(a.get("until")),  # type: ignore[arg-type]
+                                            a.get("endReason"), _day(a.get("continuanceDue"))))  # type: ignore[arg-type]
+        elif a.get("kind") == "report-duty":
+            reports.append(ReportDue(_day(a["periodStart"]), _day(a["periodEnd"]), _day(a["deadline"]),  # type: ignore[arg-type]
+                                     a.get("report"), _day(a.get("delivered"))))  # type: ignore[arg-type]
+    continuances.sort(key=lambda c: (c.label, c.in_effect_from))
+    reports.sort(key=lambda r: r.period_start)
+    return Calendar(as_of, tuple(continuances), tuple(reports))

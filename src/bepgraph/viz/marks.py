@@ -1,0 +1,57 @@
+"""The findings as of a date, marked on the nodes of a view they concern.
+
+Why a module of its own: the findings come from the rules engine
+(``validation.run.validate_graph``, findings.md), the views from the store;
+this is the one place that joins them, so a change of either contract is
+met here only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import networkx as nx
+
+from ..namespaces import entity_iri
+from ..store import Store
+from ..validation.findings import Finding, Report
+from .views import status_lock
+
+__all__ = ["SEVERITY_ORDER", "findings_as_of", "mark_findings"]
+
+SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
+
+
+def findings_as_of(store: Store, as_of: date) -> Report:
+    """Every rule judged as of *as_of*; the run rewrites graph/derived, hence the lock."""
+    from ..validation.run import validate_graph
+
+    with status_lock():
+        return validate_graph(store, as_of)
+
+
+def _targets(graph: nx.MultiDiGraph, finding: Finding) -> list[str]:
+    """The focus node if the view draws it, else the series the finding names (a trade is drawn as its series)."""
+    if finding.focus.iri in graph:
+        return [finding.focus.iri]
+    return [iri for s in finding.series if (iri := entity_iri("series", s)) in graph]
+
+
+def mark_findings(graph: nx.MultiDiGraph, report: Report) -> int:
+    """Attach to each node the findings that concern it (``findings``, worst ``severity``); returns how many were placed."""
+    placed = 0
+    for finding in sorted(report.findings, key=Finding.sort_key):
+        targets = _targets(graph, finding)
+        placed += bool(targets)
+        for node in targets:
+            attrs = graph.nodes[node]
+            attrs.setdefault("findings", []).append({
+                "rule": finding.rule, "severity": finding.severity, "message": finding.message,
+                "citation": list(finding.citation), "focus": f"{finding.focus.table}/{finding.focus.id}",
+            })
+            worst = attrs.get("severity")
+            if worst is None or SEVERITY_ORDER[finding.severity] < SEVERITY_ORDER[str(worst)]:
+                attrs["severity"] = finding.severity
+    graph.graph["findings"] = {"as_of": report.as_of.isoformat(), "total": len(report.findings),
+                               "placed": placed, "counts": report.counts}
+    return placed
