@@ -4,37 +4,41 @@ The router (``http/sparql.py``) only reads the request and writes the
 response; everything it decides on is here, so it can be tested and reused
 without a server.
 
-Why queries run in a forked child process: pyoxigraph evaluates a query in
-Rust and cannot be interrupted from Python, so a timeout that only stops
+Why queries run in other processes: pyoxigraph evaluates a query in Rust
+and cannot be interrupted from Python, so a timeout that only stops
 *waiting* would leave a runaway query eating a core for as long as it
-likes. A child forked per query shares the in-memory store's pages
-copy-on-write, answers through a pipe, and is killed when the deadline
-passes; the server's own threads keep answering meanwhile. Updates run in
-the server process itself, so every later fork sees them. An on-disk store
-is reopened read-only in the child (RocksDB's background threads do not
+likes. Queries go to a small pool of pre-forked workers
+(:mod:`bepgraph.query_workers`) that share the in-memory store's pages
+copy-on-write; a worker past its deadline is killed and forked again on the
+next demand, and every worker is retired after a write, so later queries
+see it. Updates run in the server process itself. An on-disk store is
+reopened read-only in each worker (RocksDB's background threads do not
 survive a fork); a remote SPARQL server gets the timeout as its HTTP
 timeout, and the request is dropped when it passes.
+
+Why the result cap is a rewrite: a SELECT gets ``LIMIT cap+1``
+(:func:`capped_select`), so the engine stops early, and the answer Oxigraph
+serialized is counted as bytes; no row becomes a Python object.
 """
 
 from __future__ import annotations
 
+import csv
 import hmac
+import io
 import json
-import os
 import re
-import select
-import signal
-import threading
 import time
-import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
 
 from .errors import QueryError
+from .query_workers import Handler, WorkerDied, WorkerPool
 from .store import EmbeddedStore, RemoteStore, Store
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
     "Dataset",
     "ProtocolError",
     "QueryRunner",
+    "capped_select",
     "declares_dataset",
     "negotiate",
     "rewrite_update",
@@ -151,6 +156,9 @@ _TOKENS = re.compile(
 )
 
 
+_SCAN = re.compile(_TOKENS.pattern.replace("|(?P<semi>;)", "|(?P<paren>[()])|(?P<semi>;)"))
+
+
 def _top_level_words(text: str) -> Iterable[tuple[str, int, int, int]]:
     """(upper-cased word or ';', start, end, brace depth) for every keyword outside strings and IRIs."""
     depth = 0
@@ -165,6 +173,24 @@ def _top_level_words(text: str) -> Iterable[tuple[str, int, int, int]]:
             yield ";", m.start(), m.end(), depth
         else:
             yield m.group("word").upper(), m.start(), m.end(), depth
+
+
+def _scan(text: str) -> Iterable[tuple[str, int, int, int, int]]:
+    """(upper-cased word or '{' or '}', start, end, brace depth before it, paren depth) outside strings and IRIs."""
+    depth = parens = 0
+    for m in _SCAN.finditer(text):
+        if m.group("skip"):
+            continue
+        if m.group("paren"):
+            parens += 1 if m.group("paren") == "(" else -1
+        elif m.group("open"):
+            yield "{", m.start(), m.end(), depth, parens
+            depth += 1
+        elif m.group("close"):
+            depth -= 1
+            yield "}", m.start(), m.end(), depth, parens
+        elif m.group("word"):
+            yield m.group("word").upper(), m.start(), m.end(), depth, parens
 
 
 def declares_dataset(query: str) -> bool:
@@ -231,30 +257,103 @@ def _query_options(query: str, dataset: Dataset) -> dict[str, object]:
 def _capped(rows: Iterable[object], limit: int, what: str) -> list[object]:
     kept = list(islice(rows, limit + 1))
     if len(kept) > limit:
-        raise ProtocolError(413, f"the answer has more than {limit} {what} (the result cap); add a LIMIT "
-                                 "or aggregate, or raise BEPGRAPH_RESULT_LIMIT", "ResultTooLarge")
+        raise _too_large(limit, what)
     return kept
 
 
-def _solutions_bytes(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, limit: int) -> bytes:
-    """Serialize at most *limit* solutions: counted in Python, written by Oxigraph through a TSV round trip."""
-    names = [v.value for v in result.variables]
-    rows = _capped(result, limit, "rows")
-    lines = ["\t".join("?" + n for n in names)]
-    for row in rows:
-        lines.append("\t".join("" if row[n] is None else str(row[n]) for n in names))  # type: ignore[index]
-    tsv = ("\n".join(lines) + "\n").encode()
+def _too_large(limit: int, what: str) -> ProtocolError:
+    return ProtocolError(413, f"the answer has more than {limit} {what} (the result cap); add a LIMIT "
+                              "or aggregate, or raise BEPGRAPH_RESULT_LIMIT", "ResultTooLarge")
+
+
+def capped_select(query: str, limit: int) -> str | None:
+    """*query* with a LIMIT so the engine itself stops after ``limit + 1`` rows; None when none is needed or possible.
+
+    A SELECT without LIMIT gets ``LIMIT limit+1`` at the end of its solution
+    modifiers (before a trailing VALUES); one whose LIMIT is larger gets it
+    lowered to ``limit+1``; one whose LIMIT is already within the cap is left
+    alone. Either way the rows kept are the same first rows, and there are
+    more than *limit* of them exactly when the query as written has. ASK,
+    CONSTRUCT and DESCRIBE are left alone.
+    """
+    words = iter(_scan(query))
+    for word, _, _, depth, _ in words:
+        if depth == 0 and word in ("ASK", "CONSTRUCT", "DESCRIBE"):
+            return None
+        if depth == 0 and word == "SELECT":
+            break
+    else:
+        return None
+    opened = False
+    for word, start, end, depth, parens in words:  # the WHERE group: from its '{' back to depth 0
+        if word == "{" and depth == 0 and not parens:
+            opened = True
+        elif word == "}" and depth == 0 and opened:
+            break
+    else:
+        return None
+    for word, start, end, depth, _ in words:  # the solution modifiers, then maybe VALUES
+        if depth != 0:
+            continue
+        if word == "LIMIT":
+            given = re.compile(r"\s*(\d+)").match(query, end)
+            if given is None:
+                return None
+            if int(given.group(1)) <= limit:
+                return None
+            return f"{query[:given.start(1)]}{limit + 1}{query[given.end(1):]}"
+        if word == "VALUES":
+            return f"{query[:start]} LIMIT {limit + 1}\n{query[start:]}"
+    return f"{query}\nLIMIT {limit + 1}"
+
+
+def _row_bound(body: bytes, fmt: ox.QueryResultsFormat) -> int:
+    """At least the number of rows in *body*, counted without parsing it (exact for TSV and XML)."""
     if fmt == ox.QueryResultsFormat.TSV:
-        return tsv
-    return ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
+        return body.count(b"\n") - 1  # newlines inside literals are written as \\n
+    if fmt == ox.QueryResultsFormat.XML:
+        return body.count(b"<result>")  # a '<' inside a literal is written as &lt;
+    if fmt == ox.QueryResultsFormat.CSV:
+        return body.count(b"\n") - 1  # plus any newline quoted inside a value
+    return body.count(b"[{") + body.count(b",{")  # JSON: a row opens after '[' or ','; terms after ':'
+
+
+def _row_count(body: bytes, fmt: ox.QueryResultsFormat) -> int:
+    if fmt == ox.QueryResultsFormat.CSV:
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode()))) - 1
+    if fmt == ox.QueryResultsFormat.JSON:
+        return len(json.loads(body)["results"]["bindings"])
+    return _row_bound(body, fmt)
+
+
+def _solutions_bytes(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, limit: int) -> bytes:
+    """The solutions written by Oxigraph; refused when there are more than *limit*.
+
+    The rows are counted in the written bytes, not as Python objects: a
+    cheap upper bound first, and a real parse only when that bound passes
+    the cap (rare: a result near the cap, or literals that look like rows).
+    """
+    body = result.serialize(format=fmt)
+    if _row_bound(body, fmt) > limit and _row_count(body, fmt) > limit:
+        raise _too_large(limit, "rows")
+    return body
 
 
 def evaluate(
     store: ox.Store, query: str, dataset: Dataset, accept: str | None, limit: int, base_iri: str | None = None
 ) -> Answer:
     """Run *query* on a pyoxigraph store and serialize the answer in the negotiated format, capped at *limit*."""
+    options = _query_options(query, dataset)
     try:
-        result = store.query(query, base_iri=base_iri, **_query_options(query, dataset))  # type: ignore[arg-type]
+        result = None
+        capped = capped_select(query, limit)
+        if capped is not None:
+            try:
+                result = store.query(capped, base_iri=base_iri, **options)  # type: ignore[arg-type]
+            except SyntaxError:
+                result = None  # our rewrite tripped on something: the query as given says what is wrong
+        if result is None:
+            result = store.query(query, base_iri=base_iri, **options)  # type: ignore[arg-type]
         if isinstance(result, (ox.QuerySolutions, ox.QueryBoolean)):
             media = negotiate(accept, list(RESULTS_FORMATS), _RESULTS_DEFAULT)
             fmt = RESULTS_FORMATS[media]
@@ -271,105 +370,56 @@ def evaluate(
         raise ProtocolError(500, f"the store could not be read: {exc}", "StoreError") from None
 
 
-# --- the runner: one child per query, a deadline, a kill -----------------------------------------
+# --- the runner: pre-forked query processes, a deadline, a kill ------------------------------------
 
-_HEADER_LIMIT = 1 << 16
+def _query_handler(store: EmbeddedStore) -> Handler:
+    """Made in each worker: the store it reads (an on-disk one reopened read-only), and how it answers."""
+    path = None if store.location == "memory" else store.location
+    target = ox.Store.read_only(path) if path else store.reader()
 
-
-def _child(write_fd: int, work: Callable[[], Answer]) -> None:
-    """Runs in the forked child: evaluate, write ``header\\n`` + body to the pipe, and leave without cleanup."""
-    code = 0
-    try:
+    def handle(request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        dataset = Dataset(*(tuple(g) if g is not None else None for g in request["dataset"]))
         try:
-            answer = work()
-            head = {"ok": True, "media_type": answer.media_type}
-            body = answer.body
+            answer = evaluate(target, request["query"], dataset, request["accept"], request["limit"],
+                              request["base_iri"])
         except ProtocolError as exc:
-            head, body = {"ok": False, "status": exc.status, "kind": exc.kind, "detail": str(exc)}, b""
-        except BaseException as exc:  # noqa: BLE001 - the child must always answer, then exit
-            head, body = {"ok": False, "status": 500, "kind": type(exc).__name__, "detail": str(exc)}, b""
-        data = json.dumps(head).encode() + b"\n" + body
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write_fd, view):]
-    except BaseException:  # noqa: BLE001
-        code = 1
-    finally:
-        os._exit(code)
+            return {"ok": False, "status": exc.status, "kind": exc.kind, "detail": str(exc)}, b""
+        return {"ok": True, "media_type": answer.media_type}, answer.body
 
-
-def _read_until(fd: int, deadline: float) -> bytes | None:
-    """Everything written to *fd* until EOF, or None if the deadline passes first."""
-    chunks: list[bytes] = []
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP)
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        if not poller.poll(max(1, int(left * 1000))):
-            continue
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+    return handle
 
 
 class QueryRunner:
     """Runs the endpoint's queries under a timeout that really stops them, and its updates in place."""
 
-    def __init__(self, store: Store, timeout_s: float, result_limit: int, max_children: int = 8) -> None:
+    def __init__(self, store: Store, timeout_s: float, result_limit: int, max_workers: int = 8) -> None:
         self.store = store
         self.timeout_s = timeout_s
         self.result_limit = result_limit
-        self._children = threading.BoundedSemaphore(max_children)
         self._http = httpx.Client() if isinstance(store, RemoteStore) else None
+        self.workers = (WorkerPool(store, lambda: _query_handler(store), max_workers)
+                        if isinstance(store, EmbeddedStore) else None)
 
     # queries
 
     def query(self, text: str, dataset: Dataset, accept: str | None, base_iri: str | None = None) -> Answer:
         if isinstance(self.store, RemoteStore):
             return self._remote_query(text, dataset, accept)
-        if not isinstance(self.store, EmbeddedStore):
+        if self.workers is None:
             raise ProtocolError(501, f"the SPARQL endpoint cannot serve a {type(self.store).__name__}", "StoreError")
-        store = self.store
-        path = None if store.location == "memory" else store.location
-
-        def work() -> Answer:
-            target = ox.Store.read_only(path) if path else store.oxigraph
-            return evaluate(target, text, dataset, accept, self.result_limit, base_iri)
-
-        with self._children:
-            return self._in_child(work, store)
-
-    def _in_child(self, work: Callable[[], Answer], store: EmbeddedStore) -> Answer:
-        read_fd, write_fd = os.pipe()
-        with store.write_lock, warnings.catch_warnings():
-            # fork while no writer holds the store; the child only evaluates and writes to the pipe
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child process
-            os.close(read_fd)
-            _child(write_fd, work)
-        os.close(write_fd)
-        data: bytes | None = None
+        request = {"query": text, "dataset": [dataset.default_graphs, dataset.named_graphs], "accept": accept,
+                   "limit": self.result_limit, "base_iri": base_iri}
         try:
-            data = _read_until(read_fd, time.monotonic() + self.timeout_s)
-        finally:
-            os.close(read_fd)
-            if data is None:  # past the deadline (or interrupted): stop the query for real
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        if data is None:
+            answer = self.workers.run(request, time.monotonic() + self.timeout_s)
+        except WorkerDied as exc:
+            raise ProtocolError(500, str(exc), "StoreError") from None
+        if answer is None:
             raise ProtocolError(503, f"the query was stopped after {self.timeout_s:g} s (the query timeout); "
                                      "narrow it, or raise BEPGRAPH_QUERY_TIMEOUT", "QueryTimeout")
-        head, _, body = data.partition(b"\n")
-        if not head or len(head) > _HEADER_LIMIT:
-            raise ProtocolError(500, "the query process ended without an answer", "StoreError")
-        info = json.loads(head)
-        if not info["ok"]:
-            raise ProtocolError(int(info["status"]), info["detail"], info["kind"])
-        return Answer(info["media_type"], body)
+        head, body = answer
+        if not head["ok"]:
+            raise ProtocolError(int(head["status"]), head["detail"], head["kind"])
+        return Answer(head["media_type"], body)
 
     def _remote_query(self, text: str, dataset: Dataset, accept: str | None) -> Answer:
         store = self.store
@@ -432,12 +482,16 @@ class QueryRunner:
         rewritten = rewrite_update(text, using, using_named)
         with store.write_lock:
             try:
-                store.oxigraph.update(rewritten, base_iri=base_iri)
+                store.reader().update(rewritten, base_iri=base_iri)
             except SyntaxError as exc:
                 raise ProtocolError(400, f"SPARQL Update syntax error: {exc}", "QuerySyntaxError") from None
             except OSError as exc:
                 raise ProtocolError(500, f"the store could not be written: {exc}", "StoreError") from None
+            finally:
+                store.mark_written()  # the query processes forked before now are retired
 
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
+        if self.workers is not None:
+            self.workers.close()

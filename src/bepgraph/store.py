@@ -22,6 +22,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Union
@@ -204,6 +205,24 @@ class EmbeddedStore(Store):
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         self.location = str(path) if path else "memory"
         self._write_lock = threading.Lock()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Changes with every write, so readers holding a copy (the endpoint's query processes) know it is stale.
+
+        Handing out :attr:`oxigraph` counts as a write, since the caller may
+        write through it; the endpoint reads through :meth:`reader` instead.
+        """
+        return self._generation
+
+    def mark_written(self) -> None:
+        """Count a write done to the raw store (callers that wrote through :attr:`oxigraph` under the lock)."""
+        self._generation += 1
+
+    def reader(self) -> ox.Store:
+        """The underlying pyoxigraph store, for reading only: taking it is not counted as a write."""
+        return self._store
 
     @property
     def write_lock(self) -> threading.Lock:
@@ -212,7 +231,8 @@ class EmbeddedStore(Store):
 
     @property
     def oxigraph(self) -> ox.Store:
-        """The underlying pyoxigraph store, for the benchmark and the SPARQL endpoint."""
+        """The underlying pyoxigraph store, for the benchmark and the SPARQL endpoint (counted as a write)."""
+        self._generation += 1
         return self._store
 
     def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None, rows=None):  # type: ignore[override]
@@ -232,7 +252,7 @@ class EmbeddedStore(Store):
             raise StoreError(f"the store could not be read: {exc}") from exc
 
     def update(self, text: str) -> None:
-        with self._write_lock:
+        with self._write_lock, self._writing():
             try:
                 self._store.update(text)
             except SyntaxError as exc:
@@ -240,13 +260,20 @@ class EmbeddedStore(Store):
 
     def replace_graph(self, graph: str, ntriples: IO[bytes] | bytes) -> None:
         node = ox.NamedNode(graph)
-        with self._write_lock:
+        with self._write_lock, self._writing():
             try:
                 if self._store.contains_named_graph(node):
                     self._store.remove_graph(node)
                 self._load(ntriples, node)
             except (OSError, SyntaxError) as exc:
                 raise StoreError(f"could not write graph <{graph}>: {exc}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        finally:  # also after a failed write, which may have written part
+            self._generation += 1
 
     def _load(self, ntriples: IO[bytes] | bytes, node: ox.NamedNode) -> None:
         # Only this package's serializers write here, so the parser may skip IRI
@@ -256,7 +283,7 @@ class EmbeddedStore(Store):
         loader(input=ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=node, lenient=True)
 
     def append_graph(self, graph: str, ntriples: bytes) -> None:
-        with self._write_lock:
+        with self._write_lock, self._writing():
             try:
                 self._load(ntriples, ox.NamedNode(graph))
             except (OSError, SyntaxError) as exc:
@@ -264,7 +291,7 @@ class EmbeddedStore(Store):
 
     def drop_graph(self, graph: str) -> None:
         node = ox.NamedNode(graph)
-        with self._write_lock:
+        with self._write_lock, self._writing():
             if self._store.contains_named_graph(node):
                 self._store.remove_graph(node)
 
