@@ -5,11 +5,15 @@ starts ``bepgraph serve`` on it (a real uvicorn process on 127.0.0.1, store in
 memory), dumps the very same dataset to N-Quads and posts it to an in-memory
 ``oxigraph serve --union-default-graph`` process, then sends every query of
 ``queries/analyst/`` (parameters bound the same way for both) to each server
-over HTTP, asking for SPARQL JSON. One warm-up, then the median of
-``--runs`` timed requests per query and server. Prints a Markdown table and
-writes ``bench/out/sparql.json``.
+over HTTP, asking for SPARQL JSON. One warm-up each, then ``--runs``
+rounds that alternate the two servers (ours, bare, ours, bare …), so load
+from others on a shared machine falls on both alike; the median of each.
+Every query is capped at ``--cap-s`` seconds on both servers (our timeout,
+Oxigraph's ``--timeout-s`` and the client's); a query that passes it is
+reported as not finished. Prints a Markdown table and writes
+``bench/out/sparql.json``.
 
-    python bench/bench_sparql.py --sizes 10000 100000 1000000 [--runs 3]
+    python bench/bench_sparql.py --sizes 10000 100000 1000000 [--runs 5] [--cap-s 120]
 
 Target (issue 5): every query within 1.5x of the bare Oxigraph server.
 """
@@ -81,20 +85,39 @@ def bound_queries() -> dict[str, str]:
     return texts
 
 
-def timed(client: httpx.Client, url: str, query: str, runs: int) -> tuple[float, int]:
-    """Median seconds of *runs* requests after one warm-up, and the number of result rows."""
-    def once() -> tuple[float, int]:
-        start = time.perf_counter()
-        answer = client.post(url, data={"query": query}, headers={"accept": "application/sparql-results+json"})
-        elapsed = time.perf_counter() - start
-        answer.raise_for_status()
-        return elapsed, len(answer.json()["results"]["bindings"])
+def once(client: httpx.Client, url: str, query: str, cap_s: float) -> tuple[float, int] | None:
+    """Seconds for one request and its number of rows, or None if it passed the cap (either side's timeout)."""
+    start = time.perf_counter()
+    try:
+        answer = client.post(url, data={"query": query}, headers={"accept": "application/sparql-results+json"},
+                             timeout=cap_s + 5)
+    except httpx.TimeoutException:
+        return None
+    elapsed = time.perf_counter() - start
+    if answer.status_code in (500, 503) and elapsed >= cap_s * 0.9:
+        return None  # the server's own timeout
+    answer.raise_for_status()
+    return elapsed, len(answer.json()["results"]["bindings"])
 
-    _, rows = once()
-    return statistics.median(once()[0] for _ in range(runs)), rows
+
+def timed_pair(client: httpx.Client, urls: tuple[str, str], query: str, runs: int,
+               cap_s: float) -> list[tuple[float, int] | None]:
+    """(median seconds, rows) for each URL, alternating them run by run after one warm-up each; None if capped."""
+    warm = [once(client, url, query, cap_s) for url in urls]
+    times: list[list[float]] = [[], []]
+    for _ in range(runs):
+        for i, url in enumerate(urls):
+            if warm[i] is None:
+                continue
+            got = once(client, url, query, cap_s)
+            if got is None:
+                warm[i] = None
+                continue
+            times[i].append(got[0])
+    return [None if w is None or not t else (statistics.median(t), w[1]) for w, t in zip(warm, times)]
 
 
-def bench_size(trades: int, runs: int, data: Path) -> list[dict[str, object]]:
+def bench_size(trades: int, runs: int, data: Path, cap_s: float, only: list[str]) -> list[dict[str, object]]:
     from bepgraph.loading import load_all
     from bepgraph.store import EmbeddedStore
     import pyoxigraph as ox
@@ -108,9 +131,10 @@ def bench_size(trades: int, runs: int, data: Path) -> list[dict[str, object]]:
         dump.write_bytes(store.dump(ox.RdfFormat.N_QUADS))
         store.close()
         ox_port, app_port = free_port(), free_port()
-        env = {**os.environ, "BEPGRAPH_QUERY_TIMEOUT": "3600", "BEPGRAPH_RESULT_LIMIT": "100000000"}
+        env = {**os.environ, "BEPGRAPH_QUERY_TIMEOUT": str(cap_s), "BEPGRAPH_RESULT_LIMIT": "100000000"}
         # both in memory, like for like: `oxigraph serve` without --location, loaded over its Graph Store
-        bare = subprocess.Popen([str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{ox_port}", "--union-default-graph"],
+        bare = subprocess.Popen([str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{ox_port}", "--union-default-graph",
+                                 "--timeout-s", str(int(cap_s))],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         app = subprocess.Popen([str(BEPGRAPH), "serve", str(bundle), "--port", str(app_port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -122,14 +146,21 @@ def bench_size(trades: int, runs: int, data: Path) -> list[dict[str, object]]:
             wait_until(f"http://127.0.0.1:{app_port}/healthz", app)
             results = []
             with httpx.Client(timeout=3600) as client:
+                urls = (f"http://127.0.0.1:{app_port}/sparql", f"http://127.0.0.1:{ox_port}/query")
                 for name, query in sorted(bound_queries().items()):
-                    ours, rows = timed(client, f"http://127.0.0.1:{app_port}/sparql", query, runs)
-                    theirs, their_rows = timed(client, f"http://127.0.0.1:{ox_port}/query", query, runs)
-                    results.append({"trades": trades, "query": name, "rows": rows, "rows_oxigraph": their_rows,
-                                    "endpoint_s": round(ours, 4), "oxigraph_s": round(theirs, 4),
-                                    "ratio": round(ours / theirs, 2) if theirs else None})
-                    print(f"  {trades:>8} {name:50} {ours:8.3f}s {theirs:8.3f}s x{ours / theirs:5.2f} rows {rows}",
-                          file=sys.stderr)
+                    if only and name not in only:
+                        continue
+                    ours, theirs = timed_pair(client, urls, query, runs, cap_s)
+                    row: dict[str, object] = {
+                        "trades": trades, "query": name,
+                        "rows": ours[1] if ours else None, "rows_oxigraph": theirs[1] if theirs else None,
+                        "endpoint_s": round(ours[0], 4) if ours else None,
+                        "oxigraph_s": round(theirs[0], 4) if theirs else None,
+                        "ratio": round(ours[0] / theirs[0], 2) if ours and theirs else None,
+                    }
+                    results.append(row)
+                    print(f"  {trades:>8} {name:50} {row['endpoint_s']}s {row['oxigraph_s']}s x{row['ratio']} "
+                          f"rows {row['rows']}", file=sys.stderr, flush=True)
             return results
         finally:
             for process in (app, bare):
@@ -140,21 +171,28 @@ def bench_size(trades: int, runs: int, data: Path) -> list[dict[str, object]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cap-s", type=float, default=120.0, help="per-query time cap on both servers")
     parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--queries", nargs="*", default=[], help="only these analyst queries (default: all)")
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "sparql.json")
     args = parser.parse_args()
     results: list[dict[str, object]] = []
     for size in args.sizes:
-        results += bench_size(size, args.runs, args.data)
-    out = HERE / "out" / "sparql.json"
+        results += bench_size(size, args.runs, args.data, args.cap_s, args.queries)
+    out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print("| trades | query | rows | /sparql s | oxigraph s | ratio |")
     print("|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['trades']} | {r['query']} | {r['rows']} | {r['endpoint_s']} | {r['oxigraph_s']} | {r['ratio']} |")
-    worst = max(float(r["ratio"] or 0) for r in results)
-    print(f"\nworst ratio {worst:.2f} (target 1.5)")
+        cells = [r["endpoint_s"], r["oxigraph_s"], r["ratio"]]
+        shown = ["not finished" if c is None else c for c in cells]
+        print(f"| {r['trades']} | {r['query']} | {r['rows']} | {shown[0]} | {shown[1]} | {shown[2]} |")
+    ratios = [float(r["ratio"]) for r in results if r["ratio"] is not None]  # type: ignore[arg-type]
+    unfinished = [f"{r['trades']} {r['query']}" for r in results if r["ratio"] is None]
+    print(f"\nworst ratio {max(ratios, default=0):.2f} (target 1.5); not finished within the cap: "
+          f"{', '.join(unfinished) or 'none'}")
 
 
 if __name__ == "__main__":

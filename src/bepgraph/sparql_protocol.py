@@ -156,7 +156,20 @@ _TOKENS = re.compile(
 )
 
 
-_SCAN = re.compile(_TOKENS.pattern.replace("|(?P<semi>;)", "|(?P<paren>[()])|(?P<semi>;)"))
+def _keywords(*words: str) -> re.Pattern[str]:
+    """The same tokens plus parentheses, but only *words*: everything else is skipped at regex speed.
+
+    The lookahead lets the engine pass over a position that cannot start a
+    token without trying every branch (a 2.5 kB banner took 0.25 ms, now 0.06).
+    """
+    starts = "".join(sorted({w[0].upper() + w[0].lower() for w in words}))
+    pattern = (_TOKENS.pattern.replace("|(?P<semi>;)", "|(?P<paren>[()])")
+               .replace("[A-Za-z]+(?![\\w:-])", f"(?i:{'|'.join(words)})(?![\\w:-])"))
+    return re.compile(f"(?=[#\"'<{{}}()" + starts + "])(?:" + pattern + ")")
+
+
+_CAP_WORDS = _keywords("SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "LIMIT", "VALUES")
+_FROM_WORD = _keywords("FROM")
 
 
 def _top_level_words(text: str) -> Iterable[tuple[str, int, int, int]]:
@@ -175,10 +188,10 @@ def _top_level_words(text: str) -> Iterable[tuple[str, int, int, int]]:
             yield m.group("word").upper(), m.start(), m.end(), depth
 
 
-def _scan(text: str) -> Iterable[tuple[str, int, int, int, int]]:
-    """(upper-cased word or '{' or '}', start, end, brace depth before it, paren depth) outside strings and IRIs."""
+def _scan(text: str, tokens: re.Pattern[str] = _CAP_WORDS) -> Iterable[tuple[str, int, int, int, int]]:
+    """(upper-cased keyword or '{' or '}', start, end, brace depth before it, paren depth) outside strings and IRIs."""
     depth = parens = 0
-    for m in _SCAN.finditer(text):
+    for m in tokens.finditer(text):
         if m.group("skip"):
             continue
         if m.group("paren"):
@@ -195,7 +208,7 @@ def _scan(text: str) -> Iterable[tuple[str, int, int, int, int]]:
 
 def declares_dataset(query: str) -> bool:
     """Whether the query names its own dataset (``FROM``/``FROM NAMED``), which the union default must not override."""
-    return any(word == "FROM" for word, _, _, depth in _top_level_words(query) if depth == 0)
+    return any(word == "FROM" and depth == 0 for word, _, _, depth, _ in _scan(query, _FROM_WORD))
 
 
 def rewrite_update(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
