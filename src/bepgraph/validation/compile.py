@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -40,7 +40,7 @@ from rdflib.term import Node
 
 from ..errors import InputError
 
-__all__ = ["Compiled", "ShapesError", "compile_shapes", "path_text", "FOCUS_SLOT"]
+__all__ = ["Compiled", "ShapesError", "compile_shapes", "path_text", "FOCUS_SLOT", "instances"]
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -50,6 +50,8 @@ SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 INSTANCE_OF = f"<{RDF_TYPE}>/<{SUBCLASS}>*"
 FOCUS_SLOT = "\x00focus\x00"  # where run time puts a VALUES ?this block; never in shapes text
+CLASS_MARK = "\x01"  # brackets a target class's IRI text; run time writes its instances pattern there
+_CLASS_SLOT = re.compile("\x01(<[^>]*>)\x01")
 
 # Datatypes whose lexical forms Oxigraph can check by casting (an ill-typed literal violates sh:datatype).
 _CASTABLE = {XSD + n for n in ("boolean", "integer", "decimal", "float", "double", "dateTime", "date", "time",
@@ -89,8 +91,26 @@ class Compiled:
     sparql: bool = False
     params: tuple[tuple[str, str], ...] = ()  # component parameters, for {$name} in Core messages
 
-    def query(self, focus_values: str = "") -> str:
-        return focus_values.join(self.parts)
+    @property
+    def target_classes(self) -> frozenset[str]:
+        """The IRI texts of the target classes (their subclasses are looked up in the data at run time)."""
+        return frozenset(m.group(1) for part in self.parts for m in _CLASS_SLOT.finditer(part))
+
+    def query(self, focus_values: str = "", subclasses: Mapping[str, Sequence[str]] | None = None) -> str:
+        """The SELECT; with *subclasses* (class IRI text -> the IRI texts of it and its subclasses)
+        each target class becomes plain ``rdf:type`` patterns the planner can order, else a path."""
+        text = focus_values.join(self.parts)
+        return _CLASS_SLOT.sub(lambda m: instances(m.group(1), (subclasses or {}).get(m.group(1))), text)
+
+
+def instances(cls: str, closure: Sequence[str] | None) -> str:
+    """A pattern binding ?this to each instance of *cls*: through the known *closure*, or the subclass path."""
+    if closure is None:
+        return f"?this {INSTANCE_OF} {cls} ."
+    members = sorted(set(closure) | {cls})
+    if len(members) == 1:
+        return f"?this <{RDF_TYPE}> {cls} ."
+    return " UNION ".join(f"{{ ?this <{RDF_TYPE}> {c} }}" for c in members)
 
 
 def node_text(node: Node) -> str:
@@ -186,9 +206,9 @@ class _Compiler:
     # --- targets --------------------------------------------------------------------
     def target(self, shape: Node) -> str | None:
         """A pattern binding ?this to every focus node of *shape*, or None when it has no target."""
-        alts = [f"?this {INSTANCE_OF} {self.iri(shape, 'targetClass', c)} ." for c in self.values(shape, "targetClass")]
+        alts = [f"{CLASS_MARK}{self.iri(shape, 'targetClass', c)}{CLASS_MARK}" for c in self.values(shape, "targetClass")]
         if (shape, URIRef(RDF_TYPE), URIRef(RDFS_CLASS)) in self.g and isinstance(shape, URIRef):
-            alts.append(f"?this {INSTANCE_OF} {node_text(shape)} .")
+            alts.append(f"{CLASS_MARK}{node_text(shape)}{CLASS_MARK}")
         nodes = [n for n in self.values(shape, "targetNode")]
         if nodes:
             alts.append("VALUES ?this { " + " ".join(self.term(shape, "targetNode", n) for n in nodes) + " }")
