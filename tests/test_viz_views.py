@@ -177,3 +177,11 @@ def test_calendar_lists_continuances_and_the_missing_quarterly_report(store: Emb
     assert [r.quarter for r in cal.missing] == ["2003Q3"]
     received = {r.report for r in cal.reports if r.report}
     assert "R-2003Q2" in received
+
+
+def test_governance_draws_only_trustees_serving_in_the_period(store: EmbeddedStore) -> None:
+    graph = build_view(store, "governance", date(2004, 12, 31), Period(date(2004, 1, 1), date(2004, 12, 31)))
+    trustees = {a["id"] for _, a in graph.nodes(data=True) if a["kind"] == "trustee"}
+    assert "t-whitcomb" not in trustees  # retired on 2004-01-01, the period's first day
+    assert "t-ridley" in trustees and all(graph.nodes[entity_iri("trustees", t)]["label"] != t for t in trustees)
+    assert graph.nodes[entity_iri("trustees", "t-hollis")]["interested"] is True
