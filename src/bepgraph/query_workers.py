@@ -20,6 +20,7 @@ The framing on the pipes: an 8-byte length and a JSON request; back, an
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -160,10 +161,51 @@ class WorkerPool:
         finally:
             self._slots.release()
 
+    async def run_async(self, request: dict[str, Any], deadline: float) -> tuple[dict[str, Any], bytes] | None:
+        """:meth:`run` for an event loop: with an idle worker at hand, the loop itself sends and waits.
+
+        Why: every thread a request passes through must be scheduled again,
+        and on a busy machine each wake-up costs milliseconds; here the only
+        hop is to the worker and back. When a worker must first be forked (or
+        all are busy) the blocking :meth:`run` does it in a thread instead.
+        """
+        worker = self._take_idle()
+        if worker is None:
+            return await asyncio.to_thread(self.run, request, deadline)
+        try:
+            encoded = json.dumps(request).encode()
+            _write_all(worker.requests, _LENGTH.pack(len(encoded)) + encoded)
+            answer = await _receive_async(worker.answers, deadline)
+        except BaseException:  # also a cancelled request: its query is stopped with its worker
+            self._discard(worker)
+            raise
+        finally:
+            self._slots.release()
+        if answer is None:
+            self._discard(worker)
+            return None
+        self._checkin(worker)
+        return answer
+
     def close(self) -> None:
         with self._lock:
             self._idle.clear()
             _stop_all(self._workers)
+
+    def _take_idle(self) -> _Worker | None:
+        """A slot and an idle worker of the current generation, without waiting or forking; else None."""
+        if not self._slots.acquire(blocking=False):
+            return None
+        with self._lock:
+            generation = self.store.generation
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.generation == generation:
+                    return worker
+                self._workers.discard(worker)
+                _stop(worker)
+        self._slots.release()
+        return None
 
     # the workers
 
@@ -226,6 +268,47 @@ class WorkerPool:
         if head_raw is None or body is None:
             return None
         return json.loads(head_raw), body
+
+
+async def _receive_async(fd: int, deadline: float) -> tuple[dict[str, Any], bytes] | None:
+    """The framed answer on *fd*, read by the running loop as it arrives; None past *deadline*."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[tuple[dict[str, Any], bytes]] = loop.create_future()
+    data = bytearray()
+
+    def readable() -> None:
+        chunk = os.read(fd, 1 << 20)
+        if done.done():
+            return
+        if not chunk:
+            done.set_exception(WorkerDied("the query process ended without an answer"))
+            return
+        data.extend(chunk)
+        answer = _framed(data)
+        if answer is not None:
+            done.set_result(answer)
+
+    loop.add_reader(fd, readable)
+    try:
+        return await asyncio.wait_for(done, timeout=max(0.0, deadline - time.monotonic()))
+    except asyncio.TimeoutError:
+        return None
+    finally:
+        loop.remove_reader(fd)
+
+
+def _framed(data: bytearray) -> tuple[dict[str, Any], bytes] | None:
+    """The header and body once *data* holds all of them."""
+    size = _LENGTH.size
+    if len(data) < size:
+        return None
+    head_end = size + _LENGTH.unpack_from(data)[0]
+    if len(data) < head_end + size:
+        return None
+    body_end = head_end + size + _LENGTH.unpack_from(data, head_end)[0]
+    if len(data) < body_end:
+        return None
+    return json.loads(bytes(data[size:head_end])), bytes(data[head_end + size:body_end])
 
 
 def _close_all_but(*keep: int) -> None:  # pragma: no cover - the worker

@@ -23,6 +23,7 @@ serialized is counted as bytes; no row becomes a Python object.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hmac
 import io
@@ -418,21 +419,54 @@ class QueryRunner:
     def query(self, text: str, dataset: Dataset, accept: str | None, base_iri: str | None = None) -> Answer:
         if isinstance(self.store, RemoteStore):
             return self._remote_query(text, dataset, accept)
-        if self.workers is None:
-            raise ProtocolError(501, f"the SPARQL endpoint cannot serve a {type(self.store).__name__}", "StoreError")
-        request = {"query": text, "dataset": [dataset.default_graphs, dataset.named_graphs], "accept": accept,
-                   "limit": self.result_limit, "base_iri": base_iri}
+        workers = self._workers()
         try:
-            answer = self.workers.run(request, time.monotonic() + self.timeout_s)
+            return self._answer(workers.run(self._request(text, dataset, accept, base_iri), self._deadline()))
         except WorkerDied as exc:
             raise ProtocolError(500, str(exc), "StoreError") from None
-        if answer is None:
+
+    async def query_async(self, text: str, dataset: Dataset, accept: str | None, base_iri: str | None = None) -> Answer:
+        """:meth:`query` from an event loop, which waits for the worker itself (see ``WorkerPool.run_async``)."""
+        if isinstance(self.store, RemoteStore):
+            outcome = await asyncio.to_thread(self._remote_outcome, text, dataset, accept)
+            if isinstance(outcome, ProtocolError):
+                raise outcome
+            return outcome
+        workers = self._workers()
+        try:
+            outcome = await workers.run_async(self._request(text, dataset, accept, base_iri), self._deadline())
+        except WorkerDied as exc:
+            raise ProtocolError(500, str(exc), "StoreError") from None
+        return self._answer(outcome)
+
+    def _workers(self) -> WorkerPool:
+        if self.workers is None:
+            raise ProtocolError(501, f"the SPARQL endpoint cannot serve a {type(self.store).__name__}", "StoreError")
+        return self.workers
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.timeout_s
+
+    def _request(self, text: str, dataset: Dataset, accept: str | None, base_iri: str | None) -> dict[str, Any]:
+        return {"query": text, "dataset": [dataset.default_graphs, dataset.named_graphs], "accept": accept,
+                "limit": self.result_limit, "base_iri": base_iri}
+
+    def _answer(self, outcome: tuple[dict[str, Any], bytes] | None) -> Answer:
+        if outcome is None:
             raise ProtocolError(503, f"the query was stopped after {self.timeout_s:g} s (the query timeout); "
                                      "narrow it, or raise BEPGRAPH_QUERY_TIMEOUT", "QueryTimeout")
-        head, body = answer
+        head, body = outcome
         if not head["ok"]:
             raise ProtocolError(int(head["status"]), head["detail"], head["kind"])
         return Answer(head["media_type"], body)
+
+    def _remote_outcome(self, text: str, dataset: Dataset, accept: str | None) -> Answer | ProtocolError:
+        """The remote answer or its error, with the error's frames let go on this thread (pyoxigraph
+        results may only be dropped on the thread that made them)."""
+        try:
+            return self._remote_query(text, dataset, accept)
+        except ProtocolError as exc:
+            return exc.with_traceback(None)
 
     def _remote_query(self, text: str, dataset: Dataset, accept: str | None) -> Answer:
         store = self.store

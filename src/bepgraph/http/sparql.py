@@ -2,20 +2,23 @@
 
 This module only reads requests and writes responses; negotiation, the
 dataset, the timeout and the result cap live in :mod:`bepgraph.sparql_protocol`.
-Handlers are plain ``def``: FastAPI runs them in its thread pool, so a long
-query waits there while the event loop goes on serving others.
+Query handlers are ``async``: the query runs in a worker process and the
+event loop waits on its pipe, so a long query holds no thread and the loop
+goes on serving others (a thread hop per request cost milliseconds on a
+busy machine). Updates and the service description, which block, run in
+the thread pool.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..settings import Settings
 from ..sparql_protocol import GRAPH_FORMATS, Dataset, ProtocolError, QueryRunner, negotiate
@@ -42,9 +45,6 @@ def get_runner(request: Request) -> QueryRunner:
             runner = QueryRunner(state.store, settings.query_timeout_s, settings.result_limit)
             state.sparql_runner = runner
     return runner
-
-
-Runner = Annotated[QueryRunner, Depends(get_runner)]
 
 
 def problem(exc: ProtocolError) -> JSONResponse:
@@ -87,20 +87,20 @@ def _text(body: bytes, charset: str | None) -> str:
         raise ProtocolError(400, f"the body is not valid UTF-8: {exc}") from None
 
 
-def _run(request: Request, runner: QueryRunner, params: list[tuple[str, str]],
-         query: str | None, update: str | None) -> Response:
+async def _run(request: Request, runner: QueryRunner, params: list[tuple[str, str]],
+               query: str | None, update: str | None) -> Response:
     if query is not None and update is not None:
         raise ProtocolError(400, "give either a query or an update, not both")
     if update is not None:
         require_writer(request)
         if _all(params, "default-graph-uri") or _all(params, "named-graph-uri"):
             raise ProtocolError(400, "an update takes using-graph-uri/using-named-graph-uri, not default-graph-uri")
-        runner.update(update, _all(params, "using-graph-uri"), _all(params, "using-named-graph-uri"),
-                      _endpoint(request))
+        await run_in_threadpool(runner.update, update, _all(params, "using-graph-uri"),
+                                _all(params, "using-named-graph-uri"), _endpoint(request))
         return Response(status_code=204)
     assert query is not None
     dataset = Dataset.of(_all(params, "default-graph-uri"), _all(params, "named-graph-uri"))
-    answer = runner.query(query, dataset, request.headers.get("accept"), _endpoint(request))
+    answer = await runner.query_async(query, dataset, request.headers.get("accept"), _endpoint(request))
     return Response(answer.body, media_type=answer.media_type)
 
 
@@ -123,7 +123,7 @@ def _wants_html(request: Request) -> bool:
 
 
 @router.get("/sparql", response_model=None)
-def sparql_get(request: Request, runner: Runner) -> Response:
+async def sparql_get(request: Request) -> Response:
     """A query in the URL; without one, YASGUI for a browser or the service description for a program."""
     try:
         params = list(request.query_params.multi_items())
@@ -133,23 +133,17 @@ def sparql_get(request: Request, runner: Runner) -> Response:
         if query is None:
             if _wants_html(request):
                 return HTMLResponse((STATIC / "sparql.html").read_text(encoding="utf-8"))
-            return _service_description(request)
-        return _run(request, runner, params, query, None)
+            return await run_in_threadpool(_service_description, request)
+        return await _run(request, get_runner(request), params, query, None)
     except ProtocolError as exc:
         return problem(exc)
 
 
 @router.post("/sparql", response_model=None)
 async def sparql_post(request: Request) -> Response:
-    """A query or update posted form-encoded or directly; the body is read here, the work done in a thread."""
-    from starlette.concurrency import run_in_threadpool
-
+    """A query or update posted form-encoded or directly."""
     body = await request.body()
     runner = get_runner(request)
-    return await run_in_threadpool(_post, request, runner, body)
-
-
-def _post(request: Request, runner: QueryRunner, body: bytes) -> Response:
     try:
         params = list(request.query_params.multi_items())
         media, charset = _media(request)
@@ -160,13 +154,13 @@ def _post(request: Request, runner: QueryRunner, body: bytes) -> Response:
             except UnicodeDecodeError:
                 raise ProtocolError(400, "the form is not valid UTF-8") from None
             params += form
-            return _run(request, runner, params, _single(params, "query"), _single(params, "update"))
+            return await _run(request, runner, params, _single(params, "query"), _single(params, "update"))
         if media == "application/sparql-query":
             if _single(params, "query") is not None:
                 raise ProtocolError(400, "a direct POST carries the query in its body, not in the URL")
-            return _run(request, runner, params, _text(body, charset), None)
+            return await _run(request, runner, params, _text(body, charset), None)
         if media == "application/sparql-update":
-            return _run(request, runner, params, None, _text(body, charset))
+            return await _run(request, runner, params, None, _text(body, charset))
         raise ProtocolError(415, f"'{media}' is not a SPARQL Protocol media type; use "
                                  "application/x-www-form-urlencoded, application/sparql-query or "
                                  "application/sparql-update", "UnsupportedMediaType")
