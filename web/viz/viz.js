@@ -131,7 +131,9 @@
       container: document.getElementById("graph"),
       elements: data.elements,
       style: style(),
-      layout: { name: "dagre", rankDir: data.view === "money" ? "LR" : "TB", nodeSep: 12, rankSep: 80, animate: false },
+      // top to bottom: the wide screen takes a rank of 38 series side by side, where a
+      // left-to-right layout stacks them into one column too tall to read
+      layout: { name: "dagre", rankDir: "TB", nodeSep: 8, rankSep: 120, animate: false },
       wheelSensitivity: 0.3
     });
     cy.on("tap", "node", function (evt) { showDetails(evt.target); });
