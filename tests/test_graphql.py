@@ -154,13 +154,13 @@ def test_findings_filters_and_counts_agree(served: Served) -> None:
         conforms counts { violation warning info } findings { nodes { rule severity series } } } }"""
     every = data(served, query, asOf=AS_OF)["findings"]
     nodes = every["findings"]["nodes"]
-    assert every["counts"]["violation"] == sum(1 for n in nodes if n["severity"] == "VIOLATION")
+    assert every["counts"]["violation"] == sum(1 for n in nodes if n["severity"] == "violation")
     assert every["conforms"] is (every["counts"]["violation"] == 0)
     rule = nodes[0]["rule"]
     only = data(served, query, asOf=AS_OF, rule=rule)["findings"]["findings"]["nodes"]
     assert only and all(n["rule"] == rule for n in only)
     assert len(only) == sum(1 for n in nodes if n["rule"] == rule)
-    warnings = data(served, query, asOf=AS_OF, severity="WARNING")["findings"]
+    warnings = data(served, query, asOf=AS_OF, severity="warning")["findings"]
     assert warnings["counts"] == {"violation": 0, "warning": every["counts"]["warning"], "info": 0}
     mine = data(served, query, asOf=AS_OF, series=SERIES)["findings"]["findings"]["nodes"]
     assert all(SERIES in n["series"] for n in mine)

@@ -115,7 +115,10 @@ def read_snapshot(store: Store, as_of: date, findings: bool) -> Snapshot:
     return snap
 
 
-def generation(store: Store) -> tuple[tuple[str, str, str], ...]:
+Generation = tuple[tuple[str, str, str], ...]
+
+
+def generation(store: Store) -> Generation:
     """What identifies the loaded sources: each source graph's sha256 and load time."""
     return tuple((r["graph"], r["sha"], str(r["at"])) for r in _rows(store, "store-generation"))
 
@@ -126,10 +129,33 @@ class AsOfCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._snapshots: OrderedDict[tuple[Any, date], Snapshot] = OrderedDict()
+        self._sources: tuple[int, object, Generation] | None = None  # (store id, its write count, generation)
+
+    def generation(self, store: Store) -> Generation:
+        """The sources' provenance, read again only when the store was written since the last read.
+
+        An embedded store counts its writes (``store.generation``); while the
+        count stands, nothing can have replaced a source, so the provenance
+        query is skipped: one query less per request. Stores that do not count
+        (a remote server) are asked every time.
+        """
+        stamp = getattr(store, "generation", None)
+        known = self._sources
+        if stamp is not None and known is not None and known[0] == id(store) and known[1] == stamp:
+            return known[2]
+        found = generation(store)
+        if stamp is not None:
+            self._sources = (id(store), stamp, found)
+        return found
+
+    def cached(self, store: Store, as_of: date, findings: bool = False) -> Snapshot | None:
+        """The snapshot for *as_of* if it is already known for the loaded data, without computing anything."""
+        known = self._snapshots.get((self.generation(store), as_of))
+        return None if known is None or (findings and known.report is None) else known
 
     def _get(self, store: Store, as_of: date, findings: bool) -> Snapshot:
-        key = (generation(store), as_of)
         with self._lock:
+            key = (self.generation(store), as_of)
             known = self._snapshots.get(key)
             if known is None or (findings and known.report is None):
                 self._snapshots[key] = read_snapshot(store, as_of, findings)
@@ -139,6 +165,7 @@ class AsOfCache:
             return self._snapshots[key]
 
     async def get(self, store: Store, as_of: date, findings: bool = False) -> Snapshot:
-        """The snapshot for *as_of* (with findings if asked), computed in a worker thread so the event
-        loop keeps serving."""
-        return await asyncio.to_thread(self._get, store, as_of, findings)
+        """The snapshot for *as_of* (with findings if asked): served from the cache on the event loop,
+        or computed in a worker thread so the loop keeps serving."""
+        known = self.cached(store, as_of, findings)
+        return known if known is not None else await asyncio.to_thread(self._get, store, as_of, findings)

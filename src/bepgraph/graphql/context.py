@@ -16,20 +16,22 @@ from ..store import Store
 
 if TYPE_CHECKING:
     from .asof import AsOfCache, Snapshot
+    from .dated import Calendars
     from .loaders import Loaders
 
 __all__ = ["Context"]
 
 
 class Context(BaseContext):
-    def __init__(self, store: Store, as_of: "AsOfCache", max_page_size: int) -> None:
+    def __init__(self, store: Store, as_of: "AsOfCache", max_page_size: int,
+                 calendars: "Calendars | None" = None) -> None:
         from .loaders import Loaders
 
         super().__init__()
         self.store = store
         self.as_of = as_of
         self.max_page_size = max_page_size
-        self.loaders: Loaders = Loaders(store)
+        self.loaders: Loaders = Loaders(store, calendars)
         self._snapshots: dict[date, Snapshot] = {}
 
     async def snapshot(self, as_of: date | None, findings: bool = False) -> "Snapshot":

@@ -30,11 +30,13 @@ def _date(value: date | None) -> ox.Literal | None:
     return None if value is None else ox.Literal(value.isoformat(), datatype=ox.NamedNode(XSD + "date"))
 
 
-@strawberry.enum(description="The severity of a finding (SHACL's sh:Violation, sh:Warning, sh:Info).")
+@strawberry.enum(description="The severity of a finding, spelt as in findings.md (SHACL's sh:Violation, sh:Warning, "
+                              "sh:Info).")
 class Severity(Enum):
-    VIOLATION = "violation"
-    WARNING = "warning"
-    INFO = "info"
+    # GraphQL names equal to the values: a client reads exactly findings.md's lower-case strings
+    VIOLATION = strawberry.enum_value("violation", name="violation")
+    WARNING = strawberry.enum_value("warning", name="warning")
+    INFO = strawberry.enum_value("info", name="info")
 
 
 @strawberry.input(description="Keep the entities dated within a range (both ends included).")

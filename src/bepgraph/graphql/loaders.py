@@ -10,6 +10,7 @@ slower (baselines.md).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -17,6 +18,7 @@ from strawberry.dataloader import DataLoader
 
 from ..sparql import NamedQuery, find_query
 from ..store import Store, Term
+from .dated import Calendars, dated_rows, is_dated
 
 __all__ = ["MAX_BATCH", "Loaders", "PAGE_LIMIT", "PageQuestion", "Row"]
 
@@ -39,6 +41,7 @@ class PageQuestion:
     high: Term | None = None
     wheres: tuple[tuple[str, Term], ...] = ()
     after: tuple[Term, str] | None = None
+    limit: int = PAGE_LIMIT  # rows wanted (a page plus one); the sorted queries always read PAGE_LIMIT
 
     def bindings(self) -> dict[str, Term]:
         bound: dict[str, Term] = {"class": ox.NamedNode(self.cls), "sortBy": ox.NamedNode(self.sort_by)}
@@ -68,8 +71,9 @@ class PageQuestion:
 class Loaders:
     """The loaders of one request."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, calendars: Calendars | None = None) -> None:
         self.store = store
+        self.calendars = calendars
         self.entities: DataLoader[str, Props] = DataLoader(self._entities, max_batch_size=MAX_BATCH)
         self._children: dict[PageQuestion, DataLoader[str, list[Row]]] = {}
         self._lists: dict[PageQuestion, list[Row]] = {}
@@ -83,10 +87,28 @@ class Loaders:
             found[row["entity"].value][row["p"].value].append(row["o"])
         return [dict(found[i]) for i in iris]
 
+    def _sorted_rows(self, question: PageQuestion, parent: str | None) -> Sequence[Row]:
+        rows = [{"parent": ox.NamedNode(parent)}] if parent is not None else None
+        return [(r["child"].value, r["key"])  # type: ignore[union-attr]
+                for r in self.store.query(question.query().text, question.bindings(), rows=rows)]  # type: ignore[union-attr]
+
+    async def _dated(self, question: PageQuestion, parent: str | None) -> Sequence[Row] | None:
+        """The rows of a date-ordered page read day by day (:mod:`bepgraph.graphql.dated`), if it is one."""
+        if self.calendars is None or not is_dated(question):
+            return None
+        days = await self.calendars.days(self.store, question.sort_by)
+        if days is None:
+            return None
+        return dated_rows(self.store, question, parent, days, question.limit, lambda q: self._sorted_rows(q, parent))
+
     def children(self, question: PageQuestion) -> DataLoader[str, list[Row]]:
         """The loader answering *question* for a batch of parents (keys: parent IRIs)."""
         if question not in self._children:
             async def load(parents: list[str]) -> list[list[Row]]:
+                if len(parents) == 1:  # one parent (a dashboard's series): its days, one by one
+                    dated = await self._dated(question, parents[0])
+                    if dated is not None:
+                        return [list(dated)]
                 pages: dict[str, list[Row]] = {p: [] for p in parents}
                 rows = self.store.query(question.query().text, question.bindings(),
                                         rows=[{"parent": ox.NamedNode(p)} for p in parents])
@@ -114,9 +136,9 @@ class Loaders:
             self._related[name] = DataLoader(load, max_batch_size=MAX_BATCH)
         return self._related[name]
 
-    def top(self, question: PageQuestion) -> list[Row]:
-        """A top-level list: one query, remembered for the request."""
+    async def top(self, question: PageQuestion) -> list[Row]:
+        """A top-level list: read by day when ordered by date, else one sorted query; remembered for the request."""
         if question not in self._lists:
-            rows = self.store.query(question.query().text, question.bindings())
-            self._lists[question] = [(r["child"].value, r["key"]) for r in rows]  # type: ignore[union-attr]
+            dated = await self._dated(question, None)
+            self._lists[question] = list(dated if dated is not None else self._sorted_rows(question, None))
         return self._lists[question]

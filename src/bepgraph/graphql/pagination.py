@@ -52,6 +52,9 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+    total_count: int | None = strawberry.field(
+        default=None, description="How many entities the whole list holds, where that is known without counting "
+                                  "in the store (findings); null for lists read from the store a page at a time.")
 
     @strawberry.field(description="The entities of the page, without their cursors.")
     def nodes(self) -> list[T]:
@@ -120,7 +123,7 @@ async def page_of_children(info: strawberry.Info[Context, None], parent: str, qu
                            order: str, first: int, after: str | None, make: Callable[[str], T]) -> Connection[T]:
     """A page of the entities linked to *parent*, batched with the same question for sibling parents."""
     check_first(info, first)
-    question = _resume(question, order, after)
+    question = replace(_resume(question, order, after), limit=first + 1)
     rows = await info.context.loaders.children(question).load(parent)
     return await _connection(info, _sorted(rows, question.descending), first, order, make)
 
@@ -129,8 +132,8 @@ async def page_of_list(info: strawberry.Info[Context, None], question: PageQuest
                  after: str | None, make: Callable[[str], T]) -> Connection[T]:
     """A page of a top-level list."""
     check_first(info, first)
-    question = _resume(question, order, after)
-    rows = info.context.loaders.top(question)
+    question = replace(_resume(question, order, after), limit=first + 1)
+    rows = await info.context.loaders.top(question)
     return await _connection(info, _sorted(rows, question.descending), first, order, make)
 
 
@@ -139,6 +142,7 @@ def page_of_values(info: strawberry.Info[Context, None], items: Sequence[T], key
     """A page of a list already in memory (findings), keyset-paginated on *key* (a list of strings)."""
     check_first(info, first)
     ordered = sorted(items, key=key)
+    total = len(ordered)
     if after is not None:
         last, _ = decode_cursor(order, after)
         if not (isinstance(last, list) and all(isinstance(k, str) for k in last)):
@@ -147,4 +151,5 @@ def page_of_values(info: strawberry.Info[Context, None], items: Sequence[T], key
     page = ordered[:first]
     edges = [Edge(cursor=encode_cursor(order, key(item), "-"), node=item) for item in page]
     return Connection(edges=edges, page_info=PageInfo(has_next_page=len(ordered) > first,
-                                                       end_cursor=edges[-1].cursor if edges else None))
+                                                       end_cursor=edges[-1].cursor if edges else None),
+                      total_count=total)

@@ -1,7 +1,8 @@
 """``/graphql``: the GraphQL door, with GraphiQL served from local files (no CDN at run time).
 
 Each request gets a fresh context (store, DataLoaders); the as-of cache
-of validation runs is one per app, shared by its requests.
+of validation runs and the calendars of date-ordered lists are one per
+app, shared by its requests.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from ..graphql.asof import AsOfCache
 from ..graphql.context import Context
+from ..graphql.dated import Calendars
 from ..graphql.schema import build_schema
 from ..settings import Settings
 
@@ -37,9 +39,10 @@ class _Router(GraphQLRouter[Context, None]):
 def graphql_router(settings: Settings) -> APIRouter:
     """The /graphql router: the endpoint (GET and POST) and GraphiQL's files under /graphql/static."""
     as_of = AsOfCache()
+    calendars = Calendars(as_of.generation)
 
     def context(request: Request) -> Context:
-        return Context(request.app.state.store, as_of, settings.max_page_size)
+        return Context(request.app.state.store, as_of, settings.max_page_size, calendars)
 
     router = APIRouter()
 
