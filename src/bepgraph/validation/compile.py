@@ -40,7 +40,7 @@ from rdflib.term import Node
 
 from ..errors import InputError
 
-__all__ = ["Compiled", "ShapesError", "compile_shapes", "path_text", "FOCUS_SLOT", "instances"]
+__all__ = ["Compiled", "ShapesError", "compile_shapes", "path_text", "FOCUS_SLOT", "TARGET_CLASS_VAR", "instances"]
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -50,8 +50,9 @@ SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 INSTANCE_OF = f"<{RDF_TYPE}>/<{SUBCLASS}>*"
 FOCUS_SLOT = "\x00focus\x00"  # where run time puts a VALUES ?this block; never in shapes text
-CLASS_MARK = "\x01"  # brackets a target class's IRI text; run time writes its instances pattern there
-_CLASS_SLOT = re.compile("\x01(<[^>]*>)\x01")
+TARGET_CLASS_VAR = "_class"  # the class variable of a checked target (never projected)
+CLASS_MARK = "\x01"  # brackets the target classes' IRI texts; run time writes their instances pattern there
+_CLASS_SLOT = re.compile("\x01([^\x01]*)\x01")
 
 # Datatypes whose lexical forms Oxigraph can check by casting (an ill-typed literal violates sh:datatype).
 _CASTABLE = {XSD + n for n in ("boolean", "integer", "decimal", "float", "double", "dateTime", "date", "time",
@@ -94,22 +95,34 @@ class Compiled:
     @property
     def target_classes(self) -> frozenset[str]:
         """The IRI texts of the target classes (their subclasses are looked up in the data at run time)."""
-        return frozenset(m.group(1) for part in self.parts for m in _CLASS_SLOT.finditer(part))
+        return frozenset(c for part in self.parts for m in _CLASS_SLOT.finditer(part) for c in m.group(1).split())
 
     def query(self, focus_values: str = "", subclasses: Mapping[str, Sequence[str]] | None = None) -> str:
         """The SELECT; with *subclasses* (class IRI text -> the IRI texts of it and its subclasses)
         each target class becomes plain ``rdf:type`` patterns the planner can order, else a path."""
         text = focus_values.join(self.parts)
-        return _CLASS_SLOT.sub(lambda m: instances(m.group(1), (subclasses or {}).get(m.group(1))), text)
+        return _CLASS_SLOT.sub(lambda m: instances(m.group(1).split(), subclasses, checked=self.sparql), text)
 
 
-def instances(cls: str, closure: Sequence[str] | None) -> str:
-    """A pattern binding ?this to each instance of *cls*: through the known *closure*, or the subclass path."""
-    if closure is None:
-        return f"?this {INSTANCE_OF} {cls} ."
-    members = sorted(set(closure) | {cls})
+def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | None, checked: bool = False) -> str:
+    """A pattern binding ?this to each instance of *classes*: through their known *subclasses*
+    (class IRI text -> its subclasses' IRI texts), or the subclass path when they are not known.
+
+    *checked* writes the class test as a filter on ``?this rdf:type ?_class``:
+    the same solutions, but Oxigraph's planner, which breaks ties between
+    equally selective patterns by their order, then starts from the shape
+    author's own first pattern (a small derived table, say) rather than
+    from every instance of the target class.
+    """
+    known = subclasses or {}
+    if any(c not in known for c in classes):
+        paths = [f"?this {INSTANCE_OF} {c} ." for c in classes]
+        return paths[0] if len(paths) == 1 else " UNION ".join(f"{{ {p} }}" for p in paths)
+    members = sorted({m for c in classes for m in (c, *known[c])})
+    if checked:
+        return f"?this <{RDF_TYPE}> ?{TARGET_CLASS_VAR} . FILTER (?{TARGET_CLASS_VAR} IN ({', '.join(members)}))"
     if len(members) == 1:
-        return f"?this <{RDF_TYPE}> {cls} ."
+        return f"?this <{RDF_TYPE}> {members[0]} ."
     return " UNION ".join(f"{{ ?this <{RDF_TYPE}> {c} }}" for c in members)
 
 
@@ -206,9 +219,10 @@ class _Compiler:
     # --- targets --------------------------------------------------------------------
     def target(self, shape: Node) -> str | None:
         """A pattern binding ?this to every focus node of *shape*, or None when it has no target."""
-        alts = [f"{CLASS_MARK}{self.iri(shape, 'targetClass', c)}{CLASS_MARK}" for c in self.values(shape, "targetClass")]
+        classes = [self.iri(shape, "targetClass", c) for c in self.values(shape, "targetClass")]
         if (shape, URIRef(RDF_TYPE), URIRef(RDFS_CLASS)) in self.g and isinstance(shape, URIRef):
-            alts.append(f"{CLASS_MARK}{node_text(shape)}{CLASS_MARK}")
+            classes.append(node_text(shape))
+        alts = [f"{CLASS_MARK}{' '.join(classes)}{CLASS_MARK}"] if classes else []
         nodes = [n for n in self.values(shape, "targetNode")]
         if nodes:
             alts.append("VALUES ?this { " + " ".join(self.term(shape, "targetNode", n) for n in nodes) + " }")

@@ -23,7 +23,7 @@ import rdflib
 
 from ..errors import ParameterError
 from ..store import Store
-from .compile import SH, SUBCLASS, Compiled, ShapesError, compile_shapes, node_id, path_text
+from .compile import SH, SUBCLASS, TARGET_CLASS_VAR, Compiled, ShapesError, compile_shapes, node_id, path_text
 
 __all__ = [
     "Bindings",
@@ -161,7 +161,7 @@ def _message(c: Compiled, values: Mapping[str, str]) -> str:
 
 def _results(c: Compiled, rows: ox.QuerySolutions) -> list[ShapeResult]:
     out = []
-    names = [v.value for v in rows.variables]
+    names = [v.value for v in rows.variables if v.value != TARGET_CLASS_VAR]
     for row in rows:
         focus = row["this"]
         if focus is None:

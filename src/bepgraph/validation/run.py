@@ -100,34 +100,67 @@ def _entity(iri: str) -> str | None:
     return f"{entity[0]}/{entity[1]}" if entity else None
 
 
-class _Mapper:
-    """Turns the engine's results into findings, asking the store for what a Core result lacks."""
+_BATCH = 1000  # rows per VALUES block (larger blocks slow Oxigraph down, see engine.FOCUS_BATCH)
 
-    def __init__(self, store: Store, as_of: date) -> None:
+
+def _batched(store: Store, text: str, name: str, iris: Iterable[str]) -> Iterable[ox.QuerySolution]:
+    """The solutions of *text* for every IRI in *iris* bound to ?name, a block of rows at a time."""
+    todo = sorted(set(iris))
+    for i in range(0, len(todo), _BATCH):
+        yield from store.query(text, rows=[{name: ox.NamedNode(v)} for v in todo[i:i + _BATCH]])  # type: ignore[union-attr]
+
+
+def _evidence_terms(result: ShapeResult) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+    return [_term(text) for name, text in result.bindings.items() if name.startswith("evidence")]
+
+
+class _Mapper:
+    """Turns the engine's results into findings, asking the store for what a Core result lacks.
+
+    What the store is asked is asked once for all results (a batch of
+    focus nodes, a batch of derived nodes), so mapping stays linear in the
+    number of results whatever the size of the graph.
+    """
+
+    def __init__(self, store: Store, as_of: date, results: Sequence[ShapeResult]) -> None:
         self.store, self.as_of = store, as_of
         self.by_shape = {r.shape: r for r in rule_catalogue().values()}
-        self._facts = find_query("internal/validation-focus-facts")
-        self._rests_on = find_query("internal/validation-rests-on")
+        self._facts = self._focus_facts([r.focus for r in results if not r.bindings])
+        derived = {iri for r in results for term in _evidence_terms(r) for iri in _iris(term) if iri.startswith(DERIVED)}
+        self._rests_on = self._rested_on(derived)
+
+    def _focus_facts(self, focus: Iterable[str]) -> dict[str, tuple[date | None, list[str]]]:
+        dates: dict[str, set[date]] = {}
+        series: dict[str, set[str]] = {}
+        query = find_query("internal/validation-focus-facts").text
+        for row in _batched(self.store, query, "entity", focus):
+            entity = row["entity"].value  # type: ignore[union-attr]
+            if row["date"] is not None:
+                dates.setdefault(entity, set()).add(date.fromisoformat(row["date"].value))
+            if row["series"] is not None:
+                series.setdefault(entity, set()).add(row["series"].value)
+        return {e: (min(dates[e]) if e in dates else None, sorted(series.get(e, ())))
+                for e in set(dates) | set(series)}
+
+    def _rested_on(self, nodes: Iterable[str]) -> dict[str, set[str]]:
+        facts: dict[str, set[str]] = {}
+        query = find_query("internal/validation-rests-on").text
+        for row in _batched(self.store, query, "node", nodes):
+            if entity := _entity(row["fact"].value):  # type: ignore[union-attr]
+                facts.setdefault(row["node"].value, set()).add(entity)  # type: ignore[union-attr]
+        return facts
 
     def focus_facts(self, iri: str) -> tuple[date | None, list[str]]:
-        dates, series = set(), set()
-        for row in run(self.store, self._facts, {"entity": iri}):  # type: ignore[union-attr]
-            if row["date"] is not None:
-                dates.add(date.fromisoformat(row["date"].value))
-            if row["series"] is not None:
-                series.add(row["series"].value)
-        return (min(dates) if dates else None), sorted(series)
+        return self._facts.get(iri, (None, []))
 
     def evidence(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> set[str]:
-        if isinstance(term, ox.Literal):  # a projected list of IRIs (GROUP_CONCAT)
-            return {e for iri in term.value.split() for e in self.evidence(ox.NamedNode(iri))}
-        if not isinstance(term, ox.NamedNode):
-            return set()
-        if term.value.startswith(DERIVED):
-            rows = run(self.store, self._rests_on, {"node": term.value})
-            return {e for row in rows if (e := _entity(row["fact"].value))}  # type: ignore[union-attr]
-        entity = _entity(term.value)
-        return {entity} if entity else set()
+        found: set[str] = set()
+        for iri in _iris(term):
+            if iri.startswith(DERIVED):
+                found |= self._rests_on.get(iri, set())
+            elif entity := _entity(iri):
+                found.add(entity)
+        return found
 
     def finding(self, result: ShapeResult) -> Finding | None:
         """The finding of *result*, or None when its focus is dated after the as-of date (Core shapes)."""
@@ -163,6 +196,13 @@ class _Mapper:
         )
 
 
+def _iris(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> list[str]:
+    """The IRIs an evidence binding names: itself, or a projected list of IRIs (GROUP_CONCAT)."""
+    if isinstance(term, ox.Literal):
+        return term.value.split()
+    return [term.value] if isinstance(term, ox.NamedNode) else []
+
+
 def _merge(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per rule, focus and message: several solutions saying the same thing pool their facts."""
     merged: dict[tuple[str, Focus, str], Finding] = {}
@@ -182,7 +222,7 @@ def _judge(store: Store, as_of: date, rules: Sequence[str] | None, series: Seque
            focus: Iterable[str] | None) -> Validation:
     only = _selected_shapes(rules)
     results = validate(store, _shapes(), focus=focus, only=only)
-    mapper = _Mapper(store, as_of)
+    mapper = _Mapper(store, as_of, results)
     # the SHACL report carries the same sentence as the finding (ids, not IRIs)
     pairs = [(replace(r, message=f.message), f) for r in results if (f := mapper.finding(r)) is not None]
     if series is not None:
