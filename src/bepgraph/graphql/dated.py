@@ -111,7 +111,8 @@ def dated_rows(store: Store, question: "PageQuestion", parent: str | None, days:
     read = 0
     for read, (_, term) in enumerate(window[:DAY_QUERIES], start=1):
         rows = store.query(text, {**bound, "key": term})
-        found += _past_cursor([(r["child"].value, r["key"]) for r in rows], q)
+        day = list(dict.fromkeys((r["child"].value, r["key"]) for r in rows))  # type: ignore[union-attr]
+        found += _past_cursor(day, q)
         if len(found) >= limit or read == len(window):
             return found
         if len(found) * DAY_QUERIES < limit * read:  # at this density the days would not fill the page
