@@ -148,22 +148,37 @@ def test_plan_status_agrees_with_its_history(served: Served) -> None:
         assert status["since"] == last["start"] and status["nextContinuanceDue"] > AS_OF
 
 
+def _all_findings(served: Served, **filters: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The report's counts and every finding, walking the pages (the report may hold more than one page)."""
+    query = """query($asOf: Date!, $rule: String, $series: String, $severity: Severity, $after: String) {
+      findings(asOf: $asOf, rule: $rule, series: $series, severity: $severity, first: 100, after: $after) {
+        conforms counts { violation warning info }
+        findings { totalCount pageInfo { hasNextPage endCursor } nodes { rule severity series } } } }"""
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        report = data(served, query, asOf=AS_OF, after=after, **filters)["findings"]
+        nodes += report["findings"]["nodes"]
+        if not report["findings"]["pageInfo"]["hasNextPage"]:
+            assert report["findings"]["totalCount"] == len(nodes)
+            return report, nodes
+        after = report["findings"]["pageInfo"]["endCursor"]
+
+
 def test_findings_filters_and_counts_agree(served: Served) -> None:
-    query = """query($asOf: Date!, $rule: String, $series: String, $severity: Severity) {
-      findings(asOf: $asOf, rule: $rule, series: $series, severity: $severity, first: 100) {
-        conforms counts { violation warning info } findings { nodes { rule severity series } } } }"""
-    every = data(served, query, asOf=AS_OF)["findings"]
-    nodes = every["findings"]["nodes"]
-    assert every["counts"]["violation"] == sum(1 for n in nodes if n["severity"] == "violation")
+    every, nodes = _all_findings(served)
+    assert {n["severity"] for n in nodes} <= {"violation", "warning", "info"}  # findings.md's own strings
+    for severity in ("violation", "warning", "info"):
+        assert every["counts"][severity] == sum(1 for n in nodes if n["severity"] == severity)
     assert every["conforms"] is (every["counts"]["violation"] == 0)
     rule = nodes[0]["rule"]
-    only = data(served, query, asOf=AS_OF, rule=rule)["findings"]["findings"]["nodes"]
+    _, only = _all_findings(served, rule=rule)
     assert only and all(n["rule"] == rule for n in only)
     assert len(only) == sum(1 for n in nodes if n["rule"] == rule)
-    warnings = data(served, query, asOf=AS_OF, severity="warning")["findings"]
+    warnings, _ = _all_findings(served, severity="warning")
     assert warnings["counts"] == {"violation": 0, "warning": every["counts"]["warning"], "info": 0}
-    mine = data(served, query, asOf=AS_OF, series=SERIES)["findings"]["findings"]["nodes"]
-    assert all(SERIES in n["series"] for n in mine)
+    _, mine = _all_findings(served, series=SERIES)
+    assert mine and all(SERIES in n["series"] for n in mine)
 
 
 def test_broker_flows_total_the_bundle_commissions_by_series(served: Served) -> None:
