@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 from pathlib import Path
 
 from bepgraph.loading import bundle_graph, load_all
 from bepgraph.store import EmbeddedStore
-from bepgraph.validation.run import run_validation, validate_changes
+from bepgraph.validation.run import affected_focus, derived_triples, run_validation, validate_changes
 
 from .bundles import write_bundle
 
@@ -48,3 +49,41 @@ def test_validating_only_the_changes_equals_a_full_run(tmp_path: Path) -> None:
     assert ("BEP-4.1", "T-8") in rules and ("BEP-1.1", "T-9") in rules
     assert not any(f.rule == "BEP-6.1" for f in full.report.findings), "the new report fulfils the quarter"
     assert len(incremental.results) == len(full.results)
+
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "jnl-2002-2005"
+EXAMPLE_AS_OF = date(2005, 7, 31)
+
+
+def _rows(table: str) -> list[dict[str, str]]:
+    with (EXAMPLE / f"{table}.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _change_of_trades(count: int) -> dict[str, list[dict[str, str]]]:
+    """New trades (copies of the example's last ones under new ids) with the rows they refer to, repeated."""
+    trades = [dict(row, id="C-" + row["id"]) for row in _rows("transactions")[-count:]]
+    return {"transactions": trades, "organizations": _rows("organizations"), "series": _rows("series"),
+            "agreements": _rows("agreements")}
+
+
+def test_new_trades_that_repeat_the_rows_they_refer_to_are_validated_alone_and_equal_a_full_run(
+        tmp_path: Path) -> None:
+    change = write_bundle(tmp_path / "change", _change_of_trades(200))
+    store = EmbeddedStore()
+    load_all(store, [EXAMPLE])
+    before = run_validation(store, EXAMPLE_AS_OF)
+    old_trades = {f.focus.id for f in before.report.findings if f.focus.table == "transactions"}
+
+    load_all(store, [change])
+    derived = derived_triples(store)
+    focus = affected_focus(store, [bundle_graph(change)], derived)
+    incremental = validate_changes(store, EXAMPLE_AS_OF, before, [bundle_graph(change)])
+    full = run_validation(store, EXAMPLE_AS_OF)
+
+    assert incremental.report.as_dict() == full.report.as_dict()
+    new_trades = {f.focus.id for f in full.report.findings if f.focus.id.startswith("C-")}
+    assert {"C-" + t for t in old_trades} & new_trades, "copies of breaking trades break the rules again"
+    trades = {iri for iri in focus if "/transaction/" in iri}
+    assert len(trades) == 200 and all("/transaction/C-" in iri for iri in trades), \
+        "only the new trades are judged again: the repeated rows are no change, other trades are not neighbours"

@@ -24,7 +24,7 @@ from ..errors import ParameterError
 from ..namespaces import DATA, graph_iri, split_entity_iri
 from ..resources import shape_files
 from ..sources.tables import CATEGORY_CODES
-from ..sparql import find_query, run
+from ..sparql import find_query
 from ..store import Store
 from .catalogue import rule_catalogue
 from .derive import derive
@@ -260,14 +260,53 @@ def derived_triples(store: Store) -> frozenset[str]:
     return frozenset(line for line in data.decode().splitlines() if line.strip())
 
 
+_BLOTTER = frozenset({"transactions", "benefits", "expenditures"})
+
+
+def _in_blotter(iri: str) -> bool:
+    entity = split_entity_iri(iri)
+    return entity is not None and entity[0] in _BLOTTER
+
+
+def _new_subjects(store: Store, bundle_graphs: Sequence[str]) -> set[str]:
+    """Subjects of the bundles' triples that state something no other graph already states."""
+    graphs = set(bundle_graphs)
+    stated: dict[str, set[tuple[str, str]]] = {}
+    for graph in bundle_graphs:
+        for triple in ox.parse(store.dump(ox.RdfFormat.N_TRIPLES, graph), format=ox.RdfFormat.N_TRIPLES):
+            if isinstance(triple.subject, ox.NamedNode):
+                stated.setdefault(triple.subject.value, set()).add((str(triple.predicate), str(triple.object)))
+    known: dict[str, set[tuple[str, str]]] = {}
+    query = find_query("internal/validation-known-facts").text
+    for row in _batched(store, query, "subject", stated):
+        if row["g"].value not in graphs:  # type: ignore[union-attr]
+            known.setdefault(row["subject"].value, set()).add((str(row["p"]), str(row["o"])))  # type: ignore[union-attr]
+    return {s for s, facts in stated.items() if facts - known.get(s, set())}
+
+
+def _neighbours(store: Store, entities: Iterable[str]) -> dict[str, set[str]]:
+    """The entities one link away from each of *entities*, in either direction."""
+    found: dict[str, set[str]] = {}
+    for row in _batched(store, find_query("internal/validation-neighbours").text, "entity", entities):
+        found.setdefault(row["entity"].value, set()).add(row["near"].value)  # type: ignore[union-attr]
+    return found
+
+
 def affected_focus(store: Store, bundle_graphs: Sequence[str], derived_before: frozenset[str]) -> set[str]:
     """Entities whose findings may differ after *bundle_graphs* were loaded and the graph re-derived.
 
-    They are the bundles' own rows, every entity a changed derived node names
-    (a series whose intervals moved, a trustee whose status changed), and the
-    neighbours of both up to two links away: a rule judges an entity by the
-    facts of the entities around it (a transaction by its series' intervals,
-    a matter by its ballots' trustees).
+    They are the entities the bundles state something new of, every entity
+    a changed derived node names (a series whose intervals moved, a trustee
+    whose status changed), and their neighbours up to two links away: a rule
+    judges an entity by the facts of the entities around it (a transaction
+    by its agreement's parties, a matter by its ballots' trustees).
+
+    A new trade, benefit or expenditure changes no other trade's findings:
+    its second link is followed only through blotter rows (an expenditure's
+    benefit's trade) or to governance entities (the adoption matters of its
+    series, BEP-4.2), which keeps a 1,000-trade change from reaching every
+    trade of the same series or broker. Rows a bundle merely repeats (the
+    organizations its trades refer to) are not changes.
     """
     changed = derived_before ^ derived_triples(store)
     seeds: set[str] = set()
@@ -276,14 +315,24 @@ def affected_focus(store: Store, bundle_graphs: Sequence[str], derived_before: f
             for node in (term.subject, term.object):
                 if isinstance(node, ox.NamedNode) and _entity(node.value):
                     seeds.add(node.value)
-    for graph in bundle_graphs:
-        for triple in ox.parse(store.dump(ox.RdfFormat.N_TRIPLES, graph), format=ox.RdfFormat.N_TRIPLES):
-            if isinstance(triple.subject, ox.NamedNode):
-                seeds.add(triple.subject.value)
-    neighbours = find_query("internal/validation-neighbours")
-    affected: set[str] = set()
-    for seed in seeds:
-        affected |= {row["near"].value for row in run(store, neighbours, {"entity": seed})}  # type: ignore[union-attr]
+    seeds |= _new_subjects(store, bundle_graphs)
+    first = _neighbours(store, seeds)
+    affected = seeds | {near for nears in first.values() for near in nears}
+    through, governance = set(), set()
+    for seed, nears in first.items():
+        for near in nears:
+            if not _in_blotter(seed) or _in_blotter(near):
+                through.add(near)
+            else:
+                governance.add(near)
+    affected |= {near for nears in _neighbours(store, through).values() for near in nears}
+    if governance:
+        for row in store.query(find_query("internal/validation-governance-links").text):  # type: ignore[union-attr]
+            a, b = row["from"].value, row["to"].value  # type: ignore[index]
+            if b in governance:
+                affected.add(a)
+            if a in governance and not _in_blotter(b):
+                affected.add(b)
     return affected
 
 
