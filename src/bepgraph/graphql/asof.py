@@ -64,6 +64,7 @@ class Snapshot:
     plan: dict[str, list[PlanInterval]] = field(default_factory=dict)
     trustees: dict[str, TrusteeState] = field(default_factory=dict)
     agreements: dict[str, list[AgreementInterval]] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)  # answers derived from it, kept with it (findings.py)
 
 
 def _validate(store: Store, as_of: date) -> Report:

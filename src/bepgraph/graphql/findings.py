@@ -1,14 +1,19 @@
-"""Findings: the content of findings.md, served from the validation run cached for the as-of date."""
+"""Findings: the content of findings.md, served from the validation run cached for the as-of date.
+
+Each filter's selection is sorted once per cached run, and a page is found by bisection.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import strawberry
 
 from ..validation.findings import Finding as FindingRecord
+from .asof import Snapshot
 from .kinds import Severity
-from .pagination import Connection, page_of_values
+from .pagination import Connection, page_of_sorted
 
 __all__ = ["Finding", "FindingReport", "Focus", "findings_page", "findings_report"]
 
@@ -52,18 +57,45 @@ def _finding(f: FindingRecord) -> Finding:
                    message=f.message, citation=list(f.citation), evidence=list(f.evidence))
 
 
+@dataclass(frozen=True)
+class _Selection:
+    """The findings that match one set of filters, sorted, with their keys and counts."""
+
+    findings: list[FindingRecord]
+    keys: list[list[str]]
+    counts: dict[str, int]
+
+
+MEMO = 512  # selections kept per snapshot
+
+
+def _select(snap: Snapshot, rule: str | None, series: str | None, severity: Severity | None) -> _Selection:
+    """Filtered and sorted once per snapshot and filter: a million trades can break rules thousands of
+    times, and sorting them again on every dashboard request would cost more than the rest of it."""
+    key = ("findings", rule, series, severity)
+    known = snap.memo.get(key)
+    if known is None:
+        assert snap.report is not None
+        kept = sorted((f for f in snap.report.findings
+                       if (rule is None or f.rule == rule) and (series is None or series in f.series)
+                       and (severity is None or f.severity == severity.value)), key=FindingRecord.sort_key)
+        counts = {s.value: sum(1 for f in kept if f.severity == s.value) for s in Severity}
+        known = _Selection(kept, [list(f.sort_key()) for f in kept], counts)
+        if len(snap.memo) >= MEMO:
+            snap.memo.clear()
+        snap.memo[key] = known
+    return known
+
+
 async def _matching(info: strawberry.Info, as_of: date | None, rule: str | None, series: str | None,
-                    severity: Severity | None) -> tuple[date, bool, list[FindingRecord]]:
+                    severity: Severity | None) -> tuple[date, bool, _Selection]:
     snap = await info.context.snapshot(as_of, findings=True)
-    assert snap.report is not None
-    kept = [f for f in snap.report.findings
-            if (rule is None or f.rule == rule) and (series is None or series in f.series)
-            and (severity is None or f.severity == severity.value)]
-    return snap.as_of, snap.report.conforms, kept
+    conforms = _select(snap, None, None, None).counts["violation"] == 0
+    return snap.as_of, conforms, _select(snap, rule, series, severity)
 
 
-def _page(info: strawberry.Info, kept: list[FindingRecord], first: int, after: str | None) -> Connection[Finding]:
-    page = page_of_values(info, kept, lambda f: list(f.sort_key()), "findings", first, after)
+def _page(info: strawberry.Info, kept: _Selection, first: int, after: str | None) -> Connection[Finding]:
+    page = page_of_sorted(info, kept.findings, kept.keys, "findings", first, after)
     page.edges = [type(e)(cursor=e.cursor, node=_finding(e.node)) for e in page.edges]  # type: ignore[arg-type]
     return page  # type: ignore[return-value]
 
@@ -77,5 +109,5 @@ async def findings_page(info: strawberry.Info, as_of: date | None, rule: str | N
 async def findings_report(info: strawberry.Info, as_of: date | None, rule: str | None, series: str | None,
                           severity: Severity | None, first: int, after: str | None) -> FindingReport:
     day, conforms, kept = await _matching(info, as_of, rule, series, severity)
-    counts = SeverityCounts(**{s.value: sum(1 for f in kept if f.severity == s.value) for s in Severity})
+    counts = SeverityCounts(**kept.counts)
     return FindingReport(as_of=day, conforms=conforms, counts=counts, findings=_page(info, kept, first, after))

@@ -9,6 +9,7 @@ on page 1. Pages hold at most ``max_page_size`` entities (settings).
 from __future__ import annotations
 
 import base64
+import bisect
 import binascii
 import json
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from .fields import to_python, with_props
 from .loaders import PAGE_LIMIT, PageQuestion, Row
 
 __all__ = ["Connection", "Edge", "PageInfo", "SortDirection", "decode_cursor", "encode_cursor",
-           "page_of_children", "page_of_list", "page_of_values"]
+           "page_of_children", "page_of_list", "page_of_sorted", "page_of_values"]
 
 T = TypeVar("T")
 
@@ -139,17 +140,24 @@ async def page_of_list(info: strawberry.Info[Context, None], question: PageQuest
 
 def page_of_values(info: strawberry.Info[Context, None], items: Sequence[T], key: Callable[[T], list[str]],
                    order: str, first: int, after: str | None) -> Connection[T]:
-    """A page of a list already in memory (findings), keyset-paginated on *key* (a list of strings)."""
-    check_first(info, first)
+    """A page of a list already in memory (agreements of a series), keyset-paginated on *key* (a list of strings)."""
     ordered = sorted(items, key=key)
-    total = len(ordered)
+    return page_of_sorted(info, ordered, [key(item) for item in ordered], order, first, after)
+
+
+def page_of_sorted(info: strawberry.Info[Context, None], ordered: Sequence[T], keys: Sequence[list[str]],
+                   order: str, first: int, after: str | None) -> Connection[T]:
+    """A page of a list in memory, already sorted by *keys* (one list of strings per item): the cursor is
+    found by bisection, so a page of a long list (a million trades' findings) costs the page, not the list."""
+    check_first(info, first)
+    start = 0
     if after is not None:
         last, _ = decode_cursor(order, after)
         if not (isinstance(last, list) and all(isinstance(k, str) for k in last)):
             raise UserInputError("the cursor is damaged; start again without `after`")
-        ordered = [item for item in ordered if key(item) > last]
-    page = ordered[:first]
-    edges = [Edge(cursor=encode_cursor(order, key(item), "-"), node=item) for item in page]
-    return Connection(edges=edges, page_info=PageInfo(has_next_page=len(ordered) > first,
+        start = bisect.bisect_right(keys, last)
+    page = ordered[start:start + first]
+    edges = [Edge(cursor=encode_cursor(order, keys[start + n], "-"), node=item) for n, item in enumerate(page)]
+    return Connection(edges=edges, page_info=PageInfo(has_next_page=len(ordered) > start + first,
                                                        end_cursor=edges[-1].cursor if edges else None),
-                      total_count=total)
+                      total_count=len(ordered))
