@@ -62,7 +62,11 @@ class Calendars:
             return self._known[key]
 
     async def days(self, store: Store, prop: str) -> list[Day] | None:
-        """The sorted days of *prop*, or None when some value is not a plain date."""
+        """The sorted days of *prop*, or None when some value is not a plain date: from the cache on the
+        event loop, or read in a worker thread (seconds at a million trades) so the loop keeps serving."""
+        key = (self._generation(store), prop)
+        if key in self._known:
+            return self._known[key]
         return await asyncio.to_thread(self._read, store, prop)
 
 
