@@ -21,6 +21,7 @@ from typing import Any
 
 from ..sparql import find_query
 from ..store import Store
+from ..validation.derive import DERIVED_LOCK
 from ..validation.findings import Report
 from .fields import to_python
 
@@ -74,7 +75,7 @@ def _validate(store: Store, as_of: date) -> Report:
     return validate_graph(store, as_of)
 
 
-def _derive(store: Store, as_of: date) -> None:
+def _derive(store: Store, as_of: date) -> None:  # called holding DERIVED_LOCK
     """Only the derived graph (a tenth of a validation's time): enough for the status fields."""
     from ..validation.derive import derive
 
@@ -159,7 +160,8 @@ class AsOfCache:
             key = (self.generation(store), as_of)
             known = self._snapshots.get(key)
             if known is None or (findings and known.report is None):
-                self._snapshots[key] = read_snapshot(store, as_of, findings)
+                with DERIVED_LOCK:  # the one graph/derived, shared with the board views and validation runs
+                    self._snapshots[key] = read_snapshot(store, as_of, findings)
                 while len(self._snapshots) > KEEP:
                     self._snapshots.popitem(last=False)
             self._snapshots.move_to_end(key)

@@ -9,7 +9,9 @@ read: the shapes join trades against the derived intervals in SPARQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
@@ -24,7 +26,16 @@ from .effect import AgreementInForce, PlanInEffect, agreement_in_force, series_e
 from .facts import Facts, read_facts
 from .persons import Affiliation, Persons, TrusteeStatus, affiliation_intervals
 
-__all__ = ["DERIVED_GRAPH", "RULE_12B1_H_DATE", "Derived", "DerivedSummary", "compute", "derive", "derived_triples"]
+__all__ = [
+    "DERIVED_GRAPH", "DERIVED_LOCK", "RULE_12B1_H_DATE", "Derived", "DerivedSummary", "compute", "derive",
+    "derived_for", "derived_triples",
+]
+
+# There is one graph/derived per store, written for one as-of date at a time, and
+# every door (validation runs, GraphQL's status fields, the board views) rewrites
+# and reads it: whoever writes it holds this lock until it has read what it needs,
+# so a request for another date cannot swap it underneath.
+DERIVED_LOCK = threading.RLock()
 
 DERIVED_GRAPH = graph_iri("derived")
 RULE_12B1_H_DATE = date(2004, 12, 13)  # compliance date of Rule 12b-1(h)
@@ -225,8 +236,18 @@ def derived_triples(derived: Derived) -> list[str]:
     return w.lines
 
 
+@contextmanager
+def derived_for(store: Store, as_of: date) -> Iterator[DerivedSummary]:
+    """``graph/derived`` as of *as_of*, held for the caller's reads (see DERIVED_LOCK)."""
+    with DERIVED_LOCK:
+        yield derive(store, as_of)
+
+
 def derive(store: Store, as_of: date) -> DerivedSummary:
-    """Derive the status as of *as_of* from the store's facts and replace ``graph/derived`` with it."""
+    """Derive the status as of *as_of* from the store's facts and replace ``graph/derived`` with it.
+
+    Callers that read the derived graph afterwards use :func:`derived_for`.
+    """
     derived = compute(read_facts(store, as_of))
     lines = derived_triples(derived)
     store.replace_graph(DERIVED_GRAPH, "".join(lines).encode())

@@ -27,7 +27,7 @@ from ..sources.tables import CATEGORY_CODES
 from ..sparql import find_query
 from ..store import Store
 from .catalogue import rule_catalogue
-from .derive import derive
+from .derive import DERIVED_LOCK, derived_for
 from .engine import ShapeResult, Shapes, load_shapes, report_graph, validate
 from .findings import Finding, Focus, Report
 
@@ -241,9 +241,9 @@ def run_validation(store: Store, as_of: date, rules: Sequence[str] | None = None
                    series: Sequence[str] | None = None) -> Validation:
     """Derive, judge every rule (or *rules*) as of *as_of*, write the SHACL report to graph/findings."""
     _selected_shapes(rules)  # reject an unknown rule before any work
-    derive(store, as_of)
-    validation = _judge(store, as_of, rules, series, None)
-    _write_report(store, validation)
+    with derived_for(store, as_of):
+        validation = _judge(store, as_of, rules, series, None)
+        _write_report(store, validation)
     return validation
 
 
@@ -342,10 +342,11 @@ def validate_changes(store: Store, as_of: date, previous: Validation, bundle_gra
     Only the affected entities are judged again; the other findings are
     kept. The result equals a full run (tests/test_rules.py checks it).
     """
-    before = derived_triples(store)
-    derive(store, as_of)
-    focus = affected_focus(store, bundle_graphs, before)
-    fresh = _judge(store, as_of, None, None, focus)
+    with DERIVED_LOCK:
+        before = derived_triples(store)
+        with derived_for(store, as_of):
+            focus = affected_focus(store, bundle_graphs, before)
+            fresh = _judge(store, as_of, None, None, focus)
     kept = [r for r in previous.results if r.focus not in focus]
     findings = [f for f in previous.report.findings if f.focus.iri not in focus]
     validation = Validation(Report(as_of, _merge(findings + fresh.report.findings)), kept + fresh.results)

@@ -93,12 +93,13 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28) + timedelta(days=1)
 
 
-_LOCK = threading.RLock()
 
 
 def status_lock() -> threading.RLock:
-    """The lock held while graph/derived is rewritten for one date and read back."""
-    return _LOCK
+    """The lock held while graph/derived is rewritten for one date and read back (the validation layer's)."""
+    from ..validation.derive import DERIVED_LOCK
+
+    return DERIVED_LOCK
 
 
 def derive_as_of(store: Store, as_of: date) -> None:
@@ -125,7 +126,7 @@ def build_view(store: Store, name: str, as_of: date, period: Period | None = Non
     query = find_query(view.query)
     bindings = {"asOf": _literal(as_of), "from": _literal(period.start), "to": _literal(period.end)}
     used = {p.name for p in query.parameters}
-    with _LOCK:
+    with status_lock():
         if view.derived:
             derive_as_of(store, as_of)
         triples = store.query(query.text, {k: v for k, v in bindings.items() if k in used})
