@@ -19,6 +19,7 @@ from urllib.parse import quote
 from ..namespaces import DATA, entity_iri, graph_iri
 from ..sources.ntriples import bep, iri, literal, triple, typed
 from ..store import Store
+from .calendar import add_days
 from .approvals import ActionApproval, Approval, agreement_approvals, amendment_approvals, matter_approvals
 from .duties import (IndependenceShortfall, ReportDuty, RetentionDuty, independence_shortfalls, report_duties,
                      retention_duties)
@@ -36,6 +37,8 @@ __all__ = [
 # and reads it: whoever writes it holds this lock until it has read what it needs,
 # so a request for another date cannot swap it underneath.
 DERIVED_LOCK = threading.RLock()
+
+NOTICE_DAYS = 30  # plan ¶7: "on not more than 30 days' written notice" (the rule allows 60)
 
 DERIVED_GRAPH = graph_iri("derived")
 RULE_12B1_H_DATE = date(2004, 12, 13)  # compliance date of Rule 12b-1(h)
@@ -188,6 +191,14 @@ def derived_triples(derived: Derived) -> list[str]:
         for matter in action.matters:
             w.add(node, "matter", iri(entity_iri("matters", matter)))
         w.rests(node, "matters", action.matters)
+    for matter in facts.matters.values():
+        # plan ¶7's 30 days' notice as a date computed here, so the shape compares dates only
+        if matter.action == "terminate" and matter.notice_date is not None:
+            node = _node("termination-notice", matter.id)
+            w.add(node, "a", bep("TerminationNotice"))
+            w.add(node, "matter", iri(entity_iri("matters", matter.id)))
+            w.add(node, "deadline", _day(add_days(matter.notice_date, NOTICE_DAYS)))
+            w.add(node, "restsOn", iri(entity_iri("matters", matter.id)))
     for interval in derived.intervals:
         node = w.interval_node(interval)
         w.add(node, "a", bep("PlanInEffectInterval"))
