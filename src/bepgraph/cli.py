@@ -68,8 +68,8 @@ def cmd_load(args: argparse.Namespace) -> int:
         for graph, rows in report.rows.items():
             tables = ", ".join(f"{t} {n}" for t, n in rows.items())
             print(f"  {graph}: {tables}")
-        for graph, count in sorted(report.graphs.items()):
-            print(f"  {graph}: {count} triples")
+        for graph in store.named_graphs():
+            print(f"  {graph}: {store.count(graph)} triples")
     finally:
         store.close()
     return EXIT_OK

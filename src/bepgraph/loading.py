@@ -30,10 +30,9 @@ ONTOLOGY_GRAPH = graph_iri("ontology")
 
 @dataclass
 class LoadReport:
-    """What a load put where: rows per table and triples per graph."""
+    """What a load put where: rows per table of each bundle graph."""
 
     filing: Filing
-    graphs: dict[str, int] = field(default_factory=dict)
     rows: dict[str, dict[str, int]] = field(default_factory=dict)  # graph -> table -> rows
 
 
@@ -179,6 +178,4 @@ def load_all(
     finally:
         for _, source in checked:
             source.close()
-    for graph in store.named_graphs():
-        report.graphs[graph] = store.count(graph)
     return report
