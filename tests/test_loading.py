@@ -14,6 +14,7 @@ import pytest
 
 from bepgraph.loading import FILING_GRAPH, bundle_graph, load_all
 from bepgraph.namespaces import BEP, graph_iri
+from bepgraph.resources import example_bundle
 from bepgraph.sources.tables import TABLES
 from bepgraph.store import EmbeddedStore
 
@@ -46,8 +47,10 @@ def blotter_bundle(trades: int) -> Tables:
 BUNDLES = {"mini": lambda: copy.deepcopy(MINI), "blotter-500": lambda: blotter_bundle(500)}
 
 
-@pytest.fixture(params=sorted(BUNDLES))
+@pytest.fixture(params=[*sorted(BUNDLES), "example"])
 def bundle(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    if request.param == "example":
+        return example_bundle()  # the committed JNL 2002-2005 bundle, read as it is
     return write_bundle(tmp_path / request.param, BUNDLES[request.param]())
 
 
