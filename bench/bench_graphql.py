@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -43,6 +42,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from bepgraph.store import EmbeddedStore  # noqa: E402
+
+from bundles import generate  # noqa: E402 - bench/ is on sys.path when a benchmark runs as a script
 
 SERIES = "ppm-america-jnl-value-fund"
 AS_OF = "2005-06-30"
@@ -62,12 +63,6 @@ class RecordingStore(EmbeddedStore):
         return super().query(text, bindings, default_graphs=default_graphs, named_graphs=named_graphs, rows=rows)
 
 
-def generate(trades: int, root: Path) -> Path:
-    out = root / f"bundle-{trades}"
-    if not (out / "transactions.csv").is_file():
-        subprocess.run([sys.executable, "-m", "bepgraph.examples.generate", "--out", str(out),
-                        "--trades", str(trades)], check=True, cwd=ROOT)
-    return out
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bundles import generate  # bench/ is on sys.path when a benchmark runs as a script
+
 HERE = Path(__file__).resolve().parent
 QUERIES = sorted((HERE / "queries").glob("*.rq"))
 
@@ -73,12 +75,6 @@ def child(kind: str, bundle: str, repeat: int) -> None:
     print(json.dumps(result))
 
 
-def generate(trades: int, root: Path) -> Path:
-    out = root / f"bundle-{trades}"
-    if not (out / "transactions.csv").exists():
-        subprocess.run([sys.executable, "-m", "bepgraph.examples.generate", "--out", str(out),
-                        "--trades", str(trades)], check=True, cwd=HERE.parent)
-    return out
 
 
 def main() -> None:

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import httpx
 
+from bundles import generate  # bench/ is on sys.path when a benchmark runs as a script
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
@@ -47,12 +49,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def generate(trades: int, root: Path) -> Path:
-    out = root / f"bundle-{trades}"
-    if not (out / "transactions.csv").is_file():
-        subprocess.run([sys.executable, "-m", "bepgraph.examples.generate", "--out", str(out),
-                        "--trades", str(trades)], check=True, cwd=ROOT)
-    return out
 
 
 def wait_until(url: str, process: subprocess.Popen[bytes], params: dict[str, str] | None = None) -> None:

@@ -41,6 +41,8 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+from bundles import generate  # bench/ is on sys.path when a benchmark runs as a script
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / "data"
@@ -48,12 +50,6 @@ OUT = HERE / "out" / "validation-rules.json"
 AS_OF = date(2005, 7, 31)
 
 
-def bundle_folder(trades: int) -> Path:
-    folder = DATA / f"bundle-{trades}"
-    if not (folder / "transactions.csv").exists():
-        subprocess.run([sys.executable, "-m", "bepgraph.examples.generate", "--out", str(folder),
-                        "--trades", str(trades)], check=True)
-    return folder
 
 
 def peak_mb() -> float:
@@ -106,7 +102,7 @@ def _timed_run(store) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 
 def child_engine(trades: int, runs: int) -> dict[str, object]:
-    store, load_s = _loaded(bundle_folder(trades))
+    store, load_s = _loaded(generate(trades))
     measured = [_timed_run(store) for _ in range(runs)]
     median = sorted(measured, key=lambda m: m["total_s"])[len(measured) // 2]  # type: ignore[arg-type,return-value]
     return {"kind": "engine", "trades": trades, "load_s": load_s, "runs_s": [m["total_s"] for m in measured],
@@ -120,7 +116,7 @@ def child_prepare(trades: int, nquads: Path) -> dict[str, object]:
 
     from bepgraph.validation.derive import derive
 
-    store, _ = _loaded(bundle_folder(trades))
+    store, _ = _loaded(generate(trades))
     derive(store, AS_OF)
     nquads.write_bytes(store.dump(ox.RdfFormat.N_QUADS))
     return {"kind": "prepare", "trades": trades, "bytes": nquads.stat().st_size}
@@ -165,7 +161,7 @@ def child_incremental(trades: int, changes: int) -> dict[str, object]:
     from bepgraph.loading import bundle_graph, load_all
     from bepgraph.validation.run import run_validation, validate_changes
 
-    big = bundle_folder(trades)
+    big = generate(trades)
     store, load_s = _loaded(big)
     started = time.perf_counter()
     previous = run_validation(store, AS_OF)
@@ -257,7 +253,7 @@ def main() -> None:
     caps = iter(args.pyshacl_cap)
     cap = args.pyshacl_cap[0]
     for n in args.sizes:
-        bundle_folder(n)
+        generate(n)
         runs = 1 if n >= 1000000 else args.runs
         engine[n] = measure(["engine", str(n), str(runs)], None)
         print(f"engine {n}: {engine[n].get('validate_s')}", file=sys.stderr, flush=True)

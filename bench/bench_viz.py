@@ -25,17 +25,13 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from bundles import generate  # bench/ is on sys.path when a benchmark runs as a script
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 AS_OF = date(2004, 12, 31)
 
 
-def generate(trades: int, root: Path) -> Path:
-    out = root / f"bundle-{trades}"
-    if not (out / "transactions.csv").is_file():
-        subprocess.run([sys.executable, "-m", "bepgraph.examples.generate", "--out", str(out),
-                        "--trades", str(trades)], check=True, cwd=ROOT)
-    return out
 
 
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
