@@ -325,11 +325,15 @@ def _rdflib_text(term: rdflib.term.Node) -> str:
     return str(ox.Literal(str(term), datatype=ox.NamedNode(str(dt)) if dt else None))
 
 
-def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence[Path]) -> list[ShapeResult]:
+def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence[Path],
+                      only: Iterable[str] | None = None) -> list[ShapeResult]:
     """The same shapes through ``pyshacl.validate`` (no inference), as ShapeResults.
 
     A dataset is flattened to the union of its graphs first, since the
     engine sees the union (pySHACL would check each named graph alone).
+    *only* names the shapes to run, as :func:`validate` takes it: the other
+    shapes lose their targets (pySHACL's own ``use_shapes`` reports nothing
+    for a shape whose constraints are sh:or/sh:and of other shapes).
     """
     import pyshacl
 
@@ -339,6 +343,12 @@ def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence
             union.add((s, p, o))
         data = union
     shapes_graph, _ = _parse(tuple(Path(p) for p in shape_paths))
+    if only is not None:
+        kept = {rdflib.URIRef(s) for s in only}
+        for key in ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf"):
+            for shape, target in list(shapes_graph.subject_objects(rdflib.URIRef(SH + key))):
+                if shape not in kept:
+                    shapes_graph.remove((shape, rdflib.URIRef(SH + key), target))
     _, report, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none", advanced=True,
                                     allow_warnings=True)
     SHN = rdflib.Namespace(SH)
