@@ -121,11 +121,12 @@ def bench_size(trades: int, runs: int, data: Path, cap_s: float, only: list[str]
     bundle = generate(trades, data)
     with tempfile.TemporaryDirectory(prefix="bench-sparql-") as tmp:
         work = Path(tmp)
-        store = EmbeddedStore(work / "dump-store")
+        store = EmbeddedStore()  # in memory: at 1M trades an on-disk store took minutes just to be dumped
         load_all(store, [bundle])
         dump = work / "all.nq"
         dump.write_bytes(store.dump(ox.RdfFormat.N_QUADS))
         store.close()
+        del store
         ox_port, app_port = free_port(), free_port()
         env = {**os.environ, "BEPGRAPH_QUERY_TIMEOUT": str(cap_s), "BEPGRAPH_RESULT_LIMIT": "100000000"}
         # both in memory, like for like: `oxigraph serve` without --location, loaded over its Graph Store

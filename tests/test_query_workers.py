@@ -173,3 +173,26 @@ def test_ask_construct_and_describe_are_not_rewritten() -> None:
     for query in ("ASK { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o }", "DESCRIBE ?s WHERE { ?s ?p ?o }",
                   "PREFIX select: <http://example.org/> ASK { ?s select:limit ?o }"):
         assert capped_select(query, 10) is None
+
+
+# --- the pipe -------------------------------------------------------------------------------------
+
+def test_an_answer_larger_than_the_pipe_arrives_whole_on_both_paths() -> None:
+    """Several MiB (past the first read and the 1 MiB pipe), read by the blocking and the event-loop path."""
+    import asyncio
+
+    store = EmbeddedStore()
+    store.oxigraph.extend(ox.Quad(ox.NamedNode(f"{EX}s{i:05d}"), ox.NamedNode(EX + "p"),
+                                  ox.Literal(f"{i:05d} " + "x" * 200), ox.NamedNode(EX + "g"))
+                          for i in range(20_000))
+    query = f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?s"
+    expected = evaluate(store.reader(), query, Dataset(), None, 100_000).body
+    assert len(expected) > 4 << 20
+    runner = QueryRunner(store, timeout_s=30.0, result_limit=100_000)
+    try:
+        blocking = runner.query(query, Dataset(), None).body
+        looped = asyncio.run(runner.query_async(query, Dataset(), None)).body
+    finally:
+        runner.close()
+    assert blocking == expected
+    assert looped == expected

@@ -14,13 +14,17 @@ and retired once it changes: after any write, the next query runs in a fresh
 fork that sees it. Forks happen under the store's write lock, never in the
 middle of a write.
 
-The framing on the pipes: an 8-byte length and a JSON request; back, an
-8-byte length and a JSON header, then an 8-byte length and the body.
+The framing on the pipes: an 8-byte length and a JSON request; back, the
+8-byte lengths of a JSON header and of the body, then both. The parent reads
+the lengths and header with its first read and the body straight into a
+buffer of its size (one copy, however large the answer); the answer pipe
+holds 1 MiB, so a large answer crosses in few wake-ups.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import json
 import os
@@ -37,11 +41,16 @@ from typing import Any
 
 from .store import EmbeddedStore
 
-__all__ = ["Handler", "WorkerDied", "WorkerPool"]
+__all__ = ["Handler", "Outcome", "WorkerDied", "WorkerPool"]
 
 # Runs in the worker: the request in, (header, body) out. Built once per worker, in the worker.
 Handler = Callable[[dict[str, Any]], tuple[dict[str, Any], bytes]]
+# what a worker answers: its header and the body (a bytearray, read into place)
+Outcome = tuple[dict[str, Any], bytearray]
 _LENGTH = struct.Struct("!Q")
+_LENGTHS = struct.Struct("!QQ")
+_FIRST_READ = 1 << 16  # lengths, header and a small body in one read
+_PIPE_SIZE = 1 << 20  # Linux's default pipe-max-size
 
 
 class WorkerDied(Exception):
@@ -74,6 +83,18 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def _write_answer(fd: int, head: bytes, body: bytes) -> None:
+    """The framed answer, the body written from where it lies (no copy of a large answer)."""
+    parts = [memoryview(_LENGTHS.pack(len(head), len(body)) + head), memoryview(body)]
+    while parts:
+        written = os.writev(fd, parts)
+        while parts and written >= len(parts[0]):
+            written -= len(parts[0])
+            parts.pop(0)
+        if parts:
+            parts[0] = parts[0][written:]
+
+
 def _serve(requests: int, answers: int, make_handler: Callable[[], Handler]) -> None:  # pragma: no cover - child
     """The worker's life: answer requests until the parent closes the pipe (or dies), then leave."""
     code = 0
@@ -90,8 +111,7 @@ def _serve(requests: int, answers: int, make_handler: Callable[[], Handler]) -> 
                 head, body = handle(json.loads(raw))
             except BaseException as exc:  # noqa: BLE001 - a worker always answers
                 head, body = {"ok": False, "status": 500, "kind": type(exc).__name__, "detail": str(exc)}, b""
-            encoded = json.dumps(head).encode()
-            _write_all(answers, _LENGTH.pack(len(encoded)) + encoded + _LENGTH.pack(len(body)) + body)
+            _write_answer(answers, json.dumps(head).encode(), body)
     except BaseException:  # noqa: BLE001
         code = 1
     finally:
@@ -140,7 +160,7 @@ class WorkerPool:
         with self._lock:
             return {w.pid for w in self._workers}
 
-    def run(self, request: dict[str, Any], deadline: float) -> tuple[dict[str, Any], bytes] | None:
+    def run(self, request: dict[str, Any], deadline: float) -> Outcome | None:
         """The answer to *request*, or None when *deadline* (``time.monotonic()``) passed and the worker was killed."""
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return None
@@ -161,7 +181,7 @@ class WorkerPool:
         finally:
             self._slots.release()
 
-    async def run_async(self, request: dict[str, Any], deadline: float) -> tuple[dict[str, Any], bytes] | None:
+    async def run_async(self, request: dict[str, Any], deadline: float) -> Outcome | None:
         """:meth:`run` for an event loop: with an idle worker at hand, the loop itself sends and waits.
 
         Why: every thread a request passes through must be scheduled again,
@@ -252,41 +272,41 @@ class WorkerPool:
             _serve(request_r, answer_w, self._make_handler)
         os.close(request_r)
         os.close(answer_w)
+        try:
+            fcntl.fcntl(answer_r, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        except OSError:
+            pass  # a system with a lower pipe-max-size: the default 64 KiB only means more wake-ups
         worker = _Worker(pid, request_w, answer_r, generation)
         self._workers.add(worker)
         return worker
 
     @staticmethod
-    def _receive(worker: _Worker, deadline: float) -> tuple[dict[str, Any], bytes] | None:
-        reader = _DeadlineReader(worker.answers, deadline)
-        head_size = reader.read(_LENGTH.size)
-        if head_size is None:
-            return None
-        head_raw = reader.read(_LENGTH.unpack(head_size)[0])
-        body_size = reader.read(_LENGTH.size) if head_raw is not None else None
-        body = reader.read(_LENGTH.unpack(body_size)[0]) if body_size is not None else None
-        if head_raw is None or body is None:
-            return None
-        return json.loads(head_raw), body
+    def _receive(worker: _Worker, deadline: float) -> Outcome | None:
+        poller = select.poll()
+        poller.register(worker.answers, select.POLLIN | select.POLLHUP)
+        answer = _AnswerReader(worker.answers)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if poller.poll(max(1, int(left * 1000))) and answer.read():
+                return answer.outcome()
 
 
-async def _receive_async(fd: int, deadline: float) -> tuple[dict[str, Any], bytes] | None:
+async def _receive_async(fd: int, deadline: float) -> Outcome | None:
     """The framed answer on *fd*, read by the running loop as it arrives; None past *deadline*."""
     loop = asyncio.get_running_loop()
-    done: asyncio.Future[tuple[dict[str, Any], bytes]] = loop.create_future()
-    data = bytearray()
+    done: asyncio.Future[Outcome] = loop.create_future()
+    answer = _AnswerReader(fd)
 
     def readable() -> None:
-        chunk = os.read(fd, 1 << 20)
         if done.done():
             return
-        if not chunk:
-            done.set_exception(WorkerDied("the query process ended without an answer"))
-            return
-        data.extend(chunk)
-        answer = _framed(data)
-        if answer is not None:
-            done.set_result(answer)
+        try:
+            if answer.read():
+                done.set_result(answer.outcome())
+        except WorkerDied as exc:
+            done.set_exception(exc)
 
     loop.add_reader(fd, readable)
     try:
@@ -297,18 +317,56 @@ async def _receive_async(fd: int, deadline: float) -> tuple[dict[str, Any], byte
         loop.remove_reader(fd)
 
 
-def _framed(data: bytearray) -> tuple[dict[str, Any], bytes] | None:
-    """The header and body once *data* holds all of them."""
-    size = _LENGTH.size
-    if len(data) < size:
-        return None
-    head_end = size + _LENGTH.unpack_from(data)[0]
-    if len(data) < head_end + size:
-        return None
-    body_end = head_end + size + _LENGTH.unpack_from(data, head_end)[0]
-    if len(data) < body_end:
-        return None
-    return json.loads(bytes(data[size:head_end])), bytes(data[head_end + size:body_end])
+class _AnswerReader:
+    """One framed answer, read from a pipe each time it is readable.
+
+    The first read takes the lengths, the header and (for a small answer) the
+    body; a larger body then goes straight into a buffer of its size.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._start: bytearray | None = bytearray(_FIRST_READ)
+        self._started = 0
+        self._head: dict[str, Any] | None = None
+        self._body = bytearray()
+        self._filled = 0
+
+    def read(self) -> bool:
+        """One read (the pipe must be readable); True once the whole answer is in. WorkerDied at an early EOF."""
+        if self._start is not None:
+            self._started += self._readinto(memoryview(self._start)[self._started:])
+            return self._take_start()
+        self._filled += self._readinto(memoryview(self._body)[self._filled:])
+        return self._filled == len(self._body)
+
+    def outcome(self) -> Outcome:
+        assert self._head is not None
+        return self._head, self._body
+
+    def _readinto(self, view: memoryview) -> int:
+        count = os.readv(self.fd, [view])
+        if not count:
+            raise WorkerDied("the query process ended without an answer")
+        return count
+
+    def _take_start(self) -> bool:
+        start = self._start
+        assert start is not None
+        if self._started < _LENGTHS.size:
+            return False
+        head_size, body_size = _LENGTHS.unpack_from(start)
+        head_end = _LENGTHS.size + head_size
+        if self._started < head_end:
+            if len(start) < head_end:  # a header larger than the first read: make room for it
+                start.extend(bytes(head_end - len(start)))
+            return False
+        self._head = json.loads(start[_LENGTHS.size:head_end])
+        self._body = bytearray(body_size)
+        self._filled = self._started - head_end
+        self._body[:self._filled] = start[head_end:self._started]
+        self._start = None
+        return self._filled == body_size
 
 
 def _close_all_but(*keep: int) -> None:  # pragma: no cover - the worker
@@ -318,28 +376,3 @@ def _close_all_but(*keep: int) -> None:  # pragma: no cover - the worker
             os.closerange(low, fd)
             low = fd + 1
     os.closerange(low, os.sysconf("SC_OPEN_MAX"))
-
-
-class _DeadlineReader:
-    """Reads exact byte counts from a pipe until a deadline; raises WorkerDied at an early EOF."""
-
-    def __init__(self, fd: int, deadline: float) -> None:
-        self.fd = fd
-        self.deadline = deadline
-        self.poller = select.poll()
-        self.poller.register(fd, select.POLLIN | select.POLLHUP)
-
-    def read(self, size: int) -> bytes | None:
-        chunks: list[bytes] = []
-        while size:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                return None
-            if not self.poller.poll(max(1, int(left * 1000))):
-                continue
-            chunk = os.read(self.fd, min(size, 1 << 20))
-            if not chunk:
-                raise WorkerDied("the query process ended without an answer")
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from ..errors import BepgraphError, InputError, QueryError
 from ..loading import load_all
@@ -21,6 +22,15 @@ from .auth import check_update_settings
 from .graphql import graphql_router
 
 __all__ = ["create_app", "get_store"]
+
+
+class _Service(FastAPI):
+    """FastAPI, except that analysts' queries are answered ahead of its layers (``sparql.answer_directly``)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self  # as Starlette sets it: the handlers reach the store through it
+        if not await sparql.answer_directly(scope, receive, send):
+            await super().__call__(scope, receive, send)
 
 
 def get_store(request: Request) -> Store:
@@ -45,7 +55,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if own:
                 app.state.store.close()
 
-    app = FastAPI(title="bepgraph", lifespan=lifespan)
+    app = _Service(title="bepgraph", lifespan=lifespan)
     app.state.settings = settings
 
     @app.exception_handler(BepgraphError)
