@@ -3,13 +3,21 @@
 DataLoaders live for one request only, so one request's cache can never
 serve another's stale data; the validation runs behind findings and
 statuses are cached across requests (see :mod:`bepgraph.graphql.asof`).
+
+Fields that strawberry resolves as plain attributes get no Info; the few
+of them that must read the store (an entity made without its properties)
+find the request's loaders through :func:`request_loaders`, which the
+:class:`RequestScope` extension sets for the time a request executes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import date
 from typing import TYPE_CHECKING
 
+from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
 
 from ..store import Store
@@ -19,7 +27,7 @@ if TYPE_CHECKING:
     from .dated import Calendars
     from .loaders import Loaders
 
-__all__ = ["Context"]
+__all__ = ["Context", "RequestScope", "request_loaders"]
 
 
 class Context(BaseContext):
@@ -41,3 +49,28 @@ class Context(BaseContext):
         if known is None or (findings and known.report is None):
             self._snapshots[day] = await self.as_of.get(self.store, day, findings)
         return self._snapshots[day]
+
+
+_EXECUTING: ContextVar[Context | None] = ContextVar("bepgraph_graphql_context", default=None)
+
+
+def request_loaders() -> "Loaders":
+    """The loaders of the request being executed (for fields resolved without an Info)."""
+    context = _EXECUTING.get()
+    if context is None:
+        raise RuntimeError("no GraphQL request is executing")
+    return context.loaders
+
+
+class RequestScope(SchemaExtension):
+    """Makes the request's context reachable by :func:`request_loaders` while the request executes.
+
+    A context variable, so concurrent requests (each its own task) never see each other's.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        token = _EXECUTING.set(self.execution_context.context)
+        try:
+            yield
+        finally:
+            _EXECUTING.reset(token)

@@ -28,6 +28,7 @@ from strawberry.extensions import (
 from ..namespaces import entity_iri
 from .agreements import Agreement
 from .brokerage import Benefit, BrokerFlow, Expenditure, FlowGroup, Transaction, broker_flows
+from .context import RequestScope
 from .errors import NotFound, should_mask_error
 from .fields import types_of
 from .findings import FindingReport, findings_report
@@ -157,6 +158,7 @@ def build_schema() -> strawberry.Schema:
             partial(MaskErrors, should_mask_error=should_mask_error, error_message=MASKED),
             partial(ParserCache, maxsize=256),
             partial(ValidationCache, maxsize=256),
+            RequestScope,
         ],
     )
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from .fields import LABEL, Entity, date_field, int_field, lazy, ref_field, text_field
+from .fields import LABEL, Entity, date_field, entity_id, int_field, lazy, ref_field, text_field
 from .kinds import BENEFITS, MATTERS, TRANSACTIONS, Severity
 from .lists import children_field
 from .pagination import Connection, SortDirection
@@ -57,4 +57,4 @@ class Series(Entity):
                        after: str | None = None) -> Connection[FindingRef]:  # type: ignore[valid-type]
         from .findings import findings_page
 
-        return await findings_page(info, as_of, rule, self.id(), severity, first, after)
+        return await findings_page(info, as_of, rule, entity_id(self.ref), severity, first, after)
