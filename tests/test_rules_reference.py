@@ -42,8 +42,8 @@ def _cases() -> list[Path]:
 
 
 @lru_cache(maxsize=None)
-def _translated(text: str, base: str | None) -> object:
-    return translateQuery(parseQuery(text), base, None)
+def _translated(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> object:
+    return translateQuery(parseQuery(text), base, dict(namespaces))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,8 +51,8 @@ def parse_each_query_once() -> Iterator[None]:
     plain = processor.SPARQLProcessor.query
 
     def query(self, query, initBindings=None, initNs=None, base=None, DEBUG=False):  # type: ignore[no-untyped-def]
-        if isinstance(query, str) and not initNs:
-            query = _translated(query, base)
+        if isinstance(query, str):
+            query = _translated(query, base, tuple(sorted((initNs or {}).items())))
         return plain(self, query, initBindings, initNs, base, DEBUG)
 
     processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
