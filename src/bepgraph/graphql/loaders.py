@@ -75,6 +75,7 @@ class Loaders:
         self.store = store
         self.calendars = calendars
         self.entities: DataLoader[str, Props] = DataLoader(self._entities, max_batch_size=MAX_BATCH)
+        self.known: dict[str, Props] = {}  # the properties read so far, for answers that need not wait
         self._children: dict[PageQuestion, DataLoader[str, list[Row]]] = {}
         self._lists: dict[PageQuestion, list[Row]] = {}
         self._related: dict[str, DataLoader[str, list[Row]]] = {}
@@ -83,9 +84,11 @@ class Loaders:
         found: dict[str, Props] = {iri: defaultdict(list) for iri in iris}
         rows = self.store.query(find_query("graphql/entity-properties").text,
                                 rows=[{"entity": ox.NamedNode(i)} for i in iris])
-        for row in rows:  # type: ignore[union-attr]
-            found[row["entity"].value][row["p"].value].append(row["o"])
-        return [dict(found[i]) for i in iris]
+        for entity, p, o in rows:  # type: ignore[union-attr,misc]
+            found[entity.value][p.value].append(o)
+        read = [dict(found[i]) for i in iris]
+        self.known.update(zip(iris, read))
+        return read
 
     def _sorted_rows(self, question: PageQuestion, parent: str | None) -> Sequence[Row]:
         rows = [{"parent": ox.NamedNode(parent)}] if parent is not None else None

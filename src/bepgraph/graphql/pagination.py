@@ -22,7 +22,7 @@ import strawberry
 
 from .context import Context
 from .errors import UserInputError
-from .fields import to_python, with_props
+from .fields import prefetch_references, to_python, with_props
 from .loaders import PAGE_LIMIT, PageQuestion, Row
 
 __all__ = ["Connection", "Edge", "PageInfo", "SortDirection", "decode_cursor", "encode_cursor",
@@ -107,8 +107,9 @@ async def _connection(info: strawberry.Info[Context, None], rows: list[Row], fir
     """The page, its entities carrying their properties (one batched read for the whole page)."""
     page = rows[:first]
     props = await info.context.loaders.entities.load_many([iri for iri, _ in page])
-    edges = [Edge(cursor=encode_cursor(order, key, iri), node=with_props(make(iri), p))
-             for (iri, key), p in zip(page, props)]
+    nodes = [with_props(make(iri), p) for (iri, _), p in zip(page, props)]
+    await prefetch_references(info, nodes)
+    edges = [Edge(cursor=encode_cursor(order, key, iri), node=node) for (iri, key), node in zip(page, nodes)]
     return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
                                                        end_cursor=edges[-1].cursor if edges else None))
 
