@@ -41,7 +41,9 @@ def graphql_router(settings: Settings) -> APIRouter:
     as_of = AsOfCache()
     calendars = Calendars(as_of.generation)
 
-    def context(request: Request) -> Context:
+    async def context(request: Request) -> Context:
+        # a coroutine, so FastAPI builds the context on the event loop: a plain function would cost
+        # every request a hop to its thread pool and back
         return Context(request.app.state.store, as_of, settings.max_page_size, calendars)
 
     router = APIRouter()
