@@ -131,6 +131,36 @@ def test_dashboard_queries_are_bounded_by_depth_not_by_results(served: Served) -
     assert few_queries == many_queries <= 6, (few_queries, many_queries)
 
 
+def test_the_brokers_of_a_page_of_trades_cost_one_query(served: Served) -> None:
+    page = """query($id: String!, $n: Int!) { series(id: $id) { ... on Series {
+      trades(first: $n) { edges { node { id ... on Transaction { executingBroker { id name } } } } } } } }"""
+    without = """query($id: String!, $n: Int!) { series(id: $id) { ... on Series {
+      trades(first: $n) { edges { node { id } } } } } }"""
+    data(served, page, id=SERIES, n=20)  # the trade calendar is read once per loaded data
+    twenty, twenty_queries = counted(served, page, id=SERIES, n=20)
+    _, bare_queries = counted(served, without, id=SERIES, n=20)
+    assert twenty_queries == bare_queries + 1, (twenty_queries, bare_queries)  # one query for every broker
+    names = {r["id"]: r["name"] for r in _rows("organizations")}
+    trades = {r["id"]: r for r in _rows("transactions")}
+    edges = twenty["series"]["trades"]["edges"]
+    assert len(edges) == 20
+    for edge in edges:
+        broker = edge["node"]["executingBroker"]
+        assert broker["id"] == trades[edge["node"]["id"]]["executing_broker"]
+        assert broker["name"] == names[broker["id"]]
+
+
+def test_entities_reached_without_their_properties_read_them_when_asked(served: Served) -> None:
+    row = _rows("agreements")[0]
+    query = """query($id: String!) { agreement(id: $id) { ... on Agreement { parties { id name lei } } } }"""
+    parties = data(served, query, id=row["id"])["agreement"]["parties"]
+    organizations = {r["id"]: r for r in _rows("organizations")}
+    assert sorted(p["id"] for p in parties) == sorted(row["parties"].split(";"))
+    for party in parties:
+        assert party["name"] == organizations[party["id"]]["name"]
+        assert party["lei"] == (organizations[party["id"]]["lei"] or None)
+
+
 def test_an_unknown_series_is_a_typed_not_found(served: Served) -> None:
     series = data(served, DASHBOARD, id="no-such-fund", asOf=AS_OF)["series"]
     assert series == {"__typename": "NotFound", "kind": "series", "id": "no-such-fund",
