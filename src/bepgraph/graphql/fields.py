@@ -271,7 +271,11 @@ async def prefetch_references(info: strawberry.Info[Context, None], entities: li
     """
     if not entities:
         return
-    followed = [iri for name, iri in _references(type(entities[0])).items() if name in _node_selection(info)]
+    references = _references(type(entities[0]))
+    if not references:
+        return
+    asked = _node_selection(info)
+    followed = [iri for name, iri in references.items() if name in asked]
     if not followed:
         return
     loaders = info.context.loaders
