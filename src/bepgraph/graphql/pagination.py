@@ -22,7 +22,8 @@ import strawberry
 
 from .context import Context
 from .errors import UserInputError
-from .fields import prefetch_references, to_python, with_props
+from .fields import to_python, with_props
+from .prefetch import prefetch_references
 from .loaders import PAGE_LIMIT, PageQuestion, Row
 
 __all__ = ["Connection", "Edge", "PageInfo", "SortDirection", "decode_cursor", "encode_cursor",
