@@ -2,7 +2,10 @@
 
 An entity is known by its IRI; its properties come in one batched query
 per request depth (:class:`bepgraph.graphql.loaders.Loaders`), and every
-field of it reads the same cached property map.
+field of it reads the same cached property map. Scalar fields are plain
+attributes to strawberry (descriptors computing the value from that map),
+which it resolves far more cheaply than fields with resolvers; references
+keep a resolver, since they need the request's loaders.
 """
 
 from __future__ import annotations
