@@ -153,6 +153,13 @@ def test_bad_syntax_is_a_located_400_not_a_traceback(readonly: str) -> None:
     assert body["error"] == "QuerySyntaxError" and "1:" in body["detail"] and "Traceback" not in answer.text
 
 
+@pytest.mark.server
+def test_a_graph_parameter_that_is_not_an_iri_is_a_400_naming_it(readonly: str) -> None:
+    answer = httpx.get(readonly + "/sparql", params=[("query", COUNT_TRADES), ("default-graph-uri", "not an iri")])
+    assert answer.status_code == 400
+    assert "default-graph-uri" in answer.json()["detail"] and "Traceback" not in answer.text
+
+
 # --- service description and YASGUI ---------------------------------------------------------------
 
 @pytest.mark.server
@@ -204,6 +211,17 @@ def test_updates_need_the_bearer_token_and_later_queries_see_them(writable: tupl
     assert httpx.get(sparql, params={"query": ask}).json()["boolean"] is True  # the forked query sees it
     sd = httpx.get(sparql, headers={"accept": "application/n-triples"}).text
     assert "SPARQL11Update" in sd
+
+
+@pytest.mark.server
+def test_an_update_naming_a_using_graph_that_is_not_an_iri_is_a_400_and_changes_nothing(
+        writable: tuple[str, Store]) -> None:
+    base, store = writable
+    before = store.dump(ox.RdfFormat.N_QUADS)
+    answer = httpx.post(base + "/sparql", headers={"authorization": f"Bearer {TOKEN}"},
+                        data={"update": f"INSERT {{ <{EX}s> <{EX}p> 1 }} WHERE {{}}", "using-graph-uri": "not an iri"})
+    assert answer.status_code == 400 and "using-graph-uri" in answer.json()["detail"]
+    assert store.dump(ox.RdfFormat.N_QUADS) == before
 
 
 @pytest.mark.server

@@ -272,12 +272,14 @@ class WorkerPool:
             _serve(request_r, answer_w, self._make_handler)
         os.close(request_r)
         os.close(answer_w)
-        try:
-            fcntl.fcntl(answer_r, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
-        except OSError:
-            pass  # a system with a lower pipe-max-size: the default 64 KiB only means more wake-ups
         worker = _Worker(pid, request_w, answer_r, generation)
         self._workers.add(worker)
+        grow = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only; elsewhere the default size
+        if grow is not None:
+            try:
+                fcntl.fcntl(answer_r, grow, _PIPE_SIZE)
+            except OSError:
+                pass  # a system with a lower pipe-max-size: the default 64 KiB only means more wake-ups
         return worker
 
     @staticmethod

@@ -24,13 +24,30 @@ from .graphql import graphql_router
 __all__ = ["create_app", "get_store"]
 
 
+def error_response(exc: BepgraphError) -> JSONResponse:
+    """An expected error as every door answers it: the client's fault 400, the store's 503."""
+    status = 400 if isinstance(exc, (InputError, QueryError)) else 503
+    return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+
+
 class _Service(FastAPI):
-    """FastAPI, except that analysts' queries are answered ahead of its layers (``sparql.answer_directly``)."""
+    """FastAPI, except that analysts' queries are answered ahead of its layers (``sparql.direct_response``).
+
+    Only while the app has no middleware of its own: one added later
+    (CORS, compression) then applies to ``/sparql`` too.
+    """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = self  # as Starlette sets it: the handlers reach the store through it
-        if not await sparql.answer_directly(scope, receive, send):
-            await super().__call__(scope, receive, send)
+        if not self.user_middleware:
+            scope["app"] = self  # as Starlette sets it: the handlers reach the store through it
+            try:
+                response = await sparql.direct_response(scope, receive)
+            except BepgraphError as exc:
+                response = error_response(exc)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def get_store(request: Request) -> Store:
@@ -60,8 +77,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.exception_handler(BepgraphError)
     async def _bepgraph_error(request: Request, exc: BepgraphError) -> JSONResponse:
-        status = 400 if isinstance(exc, (InputError, QueryError)) else 503
-        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+        return error_response(exc)
 
     app.include_router(health.router)
     app.include_router(sparql.router)

@@ -26,7 +26,7 @@ from ..settings import Settings
 from ..sparql_protocol import GRAPH_FORMATS, Dataset, ProtocolError, QueryRunner, negotiate, parse_form
 from .auth import require_writer
 
-__all__ = ["router", "answer_directly", "get_runner", "problem"]
+__all__ = ["router", "direct_response", "get_runner", "problem"]
 
 router = APIRouter()
 
@@ -189,26 +189,25 @@ async def sparql_post(request: Request) -> Response:
         return problem(exc)
 
 
-async def answer_directly(scope: Scope, receive: Receive, send: Send) -> bool:
-    """Answer ``GET``/``POST /sparql`` with the handlers above, ahead of FastAPI; False for anything else.
+async def direct_response(scope: Scope, receive: Receive) -> Response | None:
+    """The answer to ``GET``/``POST /sparql`` from the handlers above, ahead of FastAPI; None for anything else.
 
     Why: a query's answer is bytes from a worker and every decision is the
     handler's, so FastAPI's middleware (server errors, telemetry, body
     limit, exceptions, exit stack), its routing over every door and its
     dependency solving were pure per-request cost: about 0.3 ms of the
     server's CPU per query, much of what a 1–2 ms query paid over a bare
-    Oxigraph server. The handlers answer every error themselves; the routes
-    stay declared on :data:`router` (OpenAPI, and an app that mounts the
-    router alone).
+    Oxigraph server. The handlers answer protocol errors themselves; the
+    app maps any other error as its exception handler does. The routes stay
+    declared on :data:`router` (OpenAPI, and an app that mounts the router
+    alone).
     """
     if scope["type"] != "http" or scope["path"] != "/sparql":
-        return False
+        return None
     handler = _HANDLERS.get(scope["method"])
     if handler is None:
-        return False
-    response = await handler(Request(scope, receive))
-    await response(scope, receive, send)
-    return True
+        return None
+    return await handler(Request(scope, receive))
 
 
 _HANDLERS = {"GET": sparql_get, "POST": sparql_post}
