@@ -49,10 +49,10 @@ __all__ = [
     "Answer",
     "Dataset",
     "ProtocolError",
-    "graph_iris",
     "QueryRunner",
     "capped_select",
     "declares_dataset",
+    "graph_iris",
     "negotiate",
     "parse_form",
     "rewrite_update",
@@ -276,8 +276,7 @@ def rewrite_update(update: str, using: Sequence[str], using_named: Sequence[str]
     if not using and not using_named:
         return update
     using, using_named = graph_iris(using, "using-graph-uri"), graph_iris(using_named, "using-named-graph-uri")
-    clause = " " + " ".join([f"USING <{ox.NamedNode(g).value}>" for g in using]
-                            + [f"USING NAMED <{ox.NamedNode(g).value}>" for g in using_named]) + " "
+    clause = " " + " ".join([f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named]) + " "
     inserts: list[int] = []
     words: list[str] = []
     for word, start, _, depth in list(_top_level_words(update)) + [(";", len(update), len(update), 0)]:

@@ -189,6 +189,9 @@ def _field(resolver: Callable[..., Any], returns: Any, description: str,
     return strawberry.field(resolver=resolver, description=description, metadata=metadata)
 
 
+REFERENCE = "bepgraph.reference"  # field metadata: the property a reference field follows
+
+
 def ref_field(name: str, returns: Any, make: Callable[[str], Any], description: str, required: bool = False) -> Any:
     """A reference to one entity: *make* builds the GraphQL object from the IRI, with its properties.
 
@@ -223,7 +226,6 @@ def ref_field(name: str, returns: Any, make: Callable[[str], Any], description: 
     return _field(reference, returns if required else Optional[returns], description, {REFERENCE: iri})
 
 
-REFERENCE = "bepgraph.reference"  # field metadata: the property a reference field follows
 def refs_field(name: str, returns: Any, make: Callable[[str], Any], description: str) -> Any:
     """References to several entities, in IRI order (lists of a row, e.g. an agreement's parties)."""
     iri = prop(name)

@@ -100,9 +100,13 @@ def _media(request: Request) -> tuple[str, str | None]:
     return parts[0].lower(), charset
 
 
-def _text(body: bytes, charset: str | None) -> str:
+def _utf8_only(charset: str | None) -> None:
     if charset not in (None, "utf-8", "utf8"):
         raise ProtocolError(415, f"the body must be UTF-8, not {charset}", "UnsupportedMediaType")
+
+
+def _text(body: bytes, charset: str | None) -> str:
+    _utf8_only(charset)
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -170,9 +174,9 @@ async def sparql_post(request: Request) -> Response:
         params = _url_params(request)
         media, charset = _media(request)
         if media == "application/x-www-form-urlencoded":
-            _text(body, charset)  # the charset is UTF-8, and so are the raw bytes
+            _utf8_only(charset)
             try:
-                params += parse_form(body)
+                params += parse_form(body)  # strict: raw bytes and escapes alike must be UTF-8
             except UnicodeDecodeError:
                 raise ProtocolError(400, "the form is not valid UTF-8") from None
             return await _run(request, runner, params, _single(params, "query"), _single(params, "update"))
