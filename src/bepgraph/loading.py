@@ -1,13 +1,16 @@
 """Puts the sources into the store: the filing, the ontology and facts bundles, each in its named graph.
 
-Every source is read and checked completely before the store is touched,
-so a rejected bundle leaves the store exactly as it was.
+A load is one transaction: sources are staged where no reader counts them
+and made visible by a single commit, so a rejected bundle, a conflict or a
+killed process leaves the store exactly as it was. Each fact is stored once
+(``holdings.py``), whichever sources state it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import queue
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,12 +18,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .errors import FilingError, ParameterError
-from .namespaces import graph_iri
+import pyoxigraph as ox
+
+from .errors import BundleError, FilingError, ParameterError
+from .holdings import Holdings, RowJudge, canonical, judge_lines, line_quads, repeat_quads, transfers
+from .namespaces import BEP, graph_iri
 from .resources import example_bundle, filing_path, ontology_files
 from .sources.bundle import BundleSource, read_bundle
 from .sources.filing import Filing, filing_triples, read_filing, slug
-from .store import Store
+from .store import META, Commit, Store, provenance_quads
 
 __all__ = ["LoadReport", "bundle_graph", "load_all", "load_bundle", "load_filing", "load_ontology"]
 
@@ -45,14 +51,12 @@ def bundle_graph(folder: Path) -> str:
     return graph_iri("bundle/" + (slug(folder.resolve().name) or "bundle"))
 
 
-def load_filing(store: Store, filing: Filing) -> None:
-    data = "".join(filing_triples(filing)).encode()
-    store.replace_graph(FILING_GRAPH, data)
-    store.record_provenance(FILING_GRAPH, str(filing.source.resolve()), _sha256(filing.source.read_bytes()))
+def _filing_lines(filing: Filing) -> list[str]:
+    return canonical("".join(filing_triples(filing)))
 
 
-def load_ontology(store: Store) -> int:
-    """The ontology files, so that labels and definitions can be queried beside the data."""
+def _ontology_lines() -> tuple[list[str], str, str]:
+    """The ontology files' triples, their joint sha256 and where they came from."""
     import pyoxigraph as ox
 
     triples: list[bytes] = []
@@ -65,11 +69,19 @@ def load_ontology(store: Store) -> int:
             triples.append(ox.serialize(parsed, format=ox.RdfFormat.N_TRIPLES))
         except SyntaxError as exc:
             raise FilingError(f"{path}: the ontology does not parse: {exc}") from exc
-    data = b"".join(triples)
-    store.replace_graph(ONTOLOGY_GRAPH, data)
-    store.record_provenance(ONTOLOGY_GRAPH, str(ontology_files()[0].parent) if ontology_files() else "ontology",
-                            digest.hexdigest())
-    return data.count(b"\n")
+    where = str(ontology_files()[0].parent) if ontology_files() else "ontology"
+    return canonical(b"".join(triples)), digest.hexdigest(), where
+
+
+def load_filing(store: Store, filing: Filing) -> None:
+    """The filing alone, in its graph (replacing the one there)."""
+    load_all(store, [], filing.source, with_ontology=False)
+
+
+def load_ontology(store: Store) -> int:
+    """The ontology files, so that labels and definitions can be queried beside the data."""
+    load_all(store, [], with_filing=False)
+    return store.count(ONTOLOGY_GRAPH)
 
 
 class _StreamingLoader:
@@ -107,15 +119,94 @@ class _StreamingLoader:
             raise self._error
 
 
-def _record(store: Store, graph: str, source: BundleSource) -> None:
-    extra = {"file": ";".join(f"{name}={sha}" for name, sha in sorted(source.files.items()))}
-    store.record_provenance(graph, str(source.folder.resolve()), source.digest, extra)
+def _read(folder: Path, filing: Filing, progress: bool, sink: Callable[[bytes], None],
+          judge: RowJudge) -> BundleSource:
+    with tqdm(desc=f"reading {folder.name}", unit=" rows", delay=1.0, disable=not progress,
+              leave=True, file=sys.stderr) as bar:
+        return read_bundle(folder, filing.ids, on_rows=bar.update, sink=sink,
+                           hold=judge.holds, on_held=judge.add)
 
 
-def _read(folder: Path, filing: Filing, progress: bool, sink: Callable[[bytes], None] | None = None) -> BundleSource:
-    with tqdm(desc=f"loading {folder.name}", unit=" rows", delay=1.0, disable=not progress,
-              leave=False) as bar:
-        return read_bundle(folder, filing.ids, on_rows=bar.update, sink=sink)
+def _bytes(lines: Sequence[str]) -> bytes:
+    return "".join(f"{line} .\n" for line in lines).encode()
+
+
+class _Load:
+    """One load: the sources it writes, staged where no reader counts them, then one commit.
+
+    Each source is compared with the sources it will sit beside (the
+    committed ones it does not replace, and those this load staged before
+    it): what they already hold is recorded as repeated, not stored again.
+    """
+
+    def __init__(self, store: Store, targets: Sequence[str]) -> None:
+        self.store = store
+        self.holdings = Holdings.read(store)
+        self.replaced = [g for g in targets if g in self.holdings.sources]
+        self.kept = [g for g in self.holdings.sources if g not in self.replaced]
+        self.staged: dict[str, str] = {}  # final -> staging graph
+        self.repeats: dict[str, set[str]] = {}  # final -> lines it repeats
+        self.records: list[ox.Quad] = []
+
+    def _others(self) -> tuple[list[str], dict[str, set[str]], dict[str, str]]:
+        physical = {g: g for g in self.kept} | {s: f for f, s in self.staged.items()}
+        repeats = {g: self.holdings.repeats.get(g, set()) for g in self.kept}
+        repeats |= {self.staged[f]: lines for f, lines in self.repeats.items()}
+        return sorted(physical), repeats, physical
+
+    def _stage(self, final: str) -> str:
+        staging = self.store.staging_graph(final)
+        self.store.begin_load([staging])
+        self.staged[final] = staging
+        return staging
+
+    def add_lines(self, final: str, lines: list[str], source: str, sha256: str) -> None:
+        """A small source given whole: the filing or the ontology."""
+        others, _, _ = self._others()
+        outcome = judge_lines(self.store, others, lines)
+        staging = self._stage(final)
+        self.store.append_graph(staging, _bytes(outcome.lines))
+        self.repeats[final] = outcome.repeats
+        self.records += provenance_quads(final, source, sha256)
+
+    def add_bundle(self, final: str, folder: Path, filing: Filing, progress: bool) -> BundleSource:
+        others, repeats, names = self._others()
+        judge = RowJudge(self.store, self.holdings, others, repeats, names)
+        staging = self._stage(final)
+        loader = _StreamingLoader(self.store, staging)
+        try:
+            source = _read(folder, filing, progress, loader.put, judge)
+        finally:
+            loader.finish()
+        try:
+            outcome = judge.judge()
+            if outcome.problems:
+                raise BundleError(outcome.problems)
+            if outcome.lines:
+                self.store.append_graph(staging, _bytes(outcome.lines))
+        except BaseException:
+            source.close()
+            raise
+        self.repeats[final] = outcome.repeats
+        extra = {"file": ";".join(f"{name}={sha}" for name, sha in sorted(source.files.items()))}
+        self.records += provenance_quads(final, str(source.folder.resolve()), source.digest, extra)
+        return source
+
+    def commit(self) -> None:
+        moved, dropped = transfers(self.store, self.replaced, list(self.staged.values()),
+                                   {g: self.holdings.repeats.get(g, set()) for g in self.kept})
+        commit = Commit(moves={s: f for f, s in self.staged.items()}, forget=list(self.replaced))
+        commit.inserts += self.records
+        for final, lines in self.repeats.items():
+            commit.inserts += repeat_quads(final, lines)
+        for graph, lines in moved.items():
+            commit.inserts += line_quads(graph, lines)
+        for graph, lines in dropped.items():
+            commit.deletes += repeat_quads(graph, lines)
+        self.store.commit(commit)
+
+    def abort(self) -> None:
+        self.store.abort(list(self.staged.values()))
 
 
 def load_bundle(store: Store, folder: Path, filing: Filing, progress: bool = False) -> tuple[str, dict[str, int]]:
@@ -133,49 +224,50 @@ def load_all(
     with_ontology: bool = True,
     with_filing: bool = True,
 ) -> LoadReport:
-    """The filing, the ontology and the bundles (the example bundle when none is named).
+    """The filing, the ontology and the bundles (the example bundle when none is named), as one load.
 
-    All or nothing: a bundle whose graph is new is streamed into the store
-    while it is read, and dropped again if it or any other bundle is
-    rejected; a bundle that replaces a graph already there is checked in
-    full first and swapped in only when every bundle has passed. Either way
-    a rejected load leaves the store as it was.
+    All or nothing: every source is written where no reader counts it
+    (a new graph in place, under the journal; a replacement beside the graph
+    it replaces) and made visible by one commit, a single update that also
+    records where each came from. A rejected bundle, a conflict between
+    bundles, an error or a kill leaves the store as it was. A filing or an
+    ontology identical to the one loaded (same sha256) is left as it is.
     """
     filing = read_filing(plan or filing_path())
     folders = list(bundles) if bundles is not None else [example_bundle()]
     graphs = [bundle_graph(folder) for folder in folders]
     if len(set(graphs)) < len(graphs):
         raise ParameterError("two bundles share a folder name, and so a graph: rename one folder")
-    existing = set(store.named_graphs())
-    streamed: list[str] = []
-    checked: list[tuple[str, BundleSource]] = []
+    digests = _digests(store)
+    small: list[tuple[str, list[str], str, str]] = []
+    if with_filing:
+        sha = _sha256(filing.source.read_bytes())
+        if digests.get(FILING_GRAPH) != sha:
+            small.append((FILING_GRAPH, _filing_lines(filing), str(filing.source.resolve()), sha))
+    if with_ontology:
+        lines, sha, where = _ontology_lines()
+        if digests.get(ONTOLOGY_GRAPH) != sha:
+            small.append((ONTOLOGY_GRAPH, lines, where, sha))
+    load = _Load(store, [g for g, *_ in small] + graphs)
     report = LoadReport(filing=filing)
+    sources: list[BundleSource] = []
     try:
+        for graph, lines, where, sha in small:
+            load.add_lines(graph, lines, where, sha)
         for folder, graph in zip(folders, graphs):
-            if graph in existing:
-                checked.append((graph, _read(folder, filing, progress)))
-                continue
-            loader = _StreamingLoader(store, graph)
-            streamed.append(graph)
-            try:
-                source = _read(folder, filing, progress, sink=loader.put)
-            finally:
-                loader.finish()
-            checked.append((graph, source))
-        if with_filing:
-            load_filing(store, filing)
-        if with_ontology:
-            load_ontology(store)
-        for graph, source in checked:
-            if graph not in streamed:
-                store.replace_graph(graph, source.ntriples)
-            _record(store, graph, source)
+            source = load.add_bundle(graph, folder, filing, progress)
+            sources.append(source)
             report.rows[graph] = source.rows
+        load.commit()
     except BaseException:
-        for graph in streamed:
-            store.drop_graph(graph)
+        load.abort()
         raise
     finally:
-        for _, source in checked:
+        for source in sources:
             source.close()
     return report
+
+
+def _digests(store: Store) -> dict[str, str]:
+    rows = store.query(f"SELECT ?g ?sha WHERE {{ GRAPH <{META}> {{ ?g <{BEP}sha256> ?sha }} }}")
+    return {row["g"].value: row["sha"].value for row in rows}  # type: ignore[union-attr,index]

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Union
@@ -35,6 +37,7 @@ from .errors import QueryError, StoreError
 from .namespaces import BEP, graph_iri
 
 __all__ = [
+    "Commit",
     "EmbeddedStore",
     "QueryResult",
     "RemoteStore",
@@ -48,6 +51,9 @@ Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal]
 QueryResult = Union[ox.QuerySolutions, ox.QueryBoolean, ox.QueryTriples, Iterator[ox.Triple]]
 
 META = graph_iri("meta")
+JOURNAL = graph_iri("journal")  # the graphs a load in progress has written, dropped if it never commits
+STAGING = graph_iri("staging/")
+_PENDING = BEP + "pendingGraph"
 _PROV = "http://www.w3.org/ns/prov#"
 _DCT = "http://purl.org/dc/terms/"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -129,6 +135,44 @@ def _provenance(graph: str, source: str, sha256: str, extra: Mapping[str, str] |
 _PROV_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
+def provenance_quads(graph: str, source: str, sha256: str, extra: Mapping[str, str] | None = None) -> list[ox.Quad]:
+    """The graph/meta record of a source graph: its file, sha256 and load time."""
+    return _provenance(graph, source, sha256, extra)
+
+
+@dataclass
+class Commit:
+    """A load's changes to the store, made visible together or not at all.
+
+    New sources were already written to their staging graphs (see
+    :meth:`Store.staging_graph`); the commit moves each into place, removes
+    the graph/meta records of the sources it replaces (*forget*), and
+    deletes and inserts the quads given (records, facts changing owner).
+    """
+
+    moves: dict[str, str] = field(default_factory=dict)  # staging graph -> final graph
+    forget: list[str] = field(default_factory=list)
+    deletes: list[ox.Quad] = field(default_factory=list)
+    inserts: list[ox.Quad] = field(default_factory=list)
+
+    def update_text(self, pending: bool) -> str:
+        """The commit as one SPARQL 1.1 Update request (one transaction on stores that have them)."""
+        ops = [f"DELETE WHERE {{ GRAPH <{META}> {{ <{ox.NamedNode(g).value}> ?p ?o }} }}" for g in self.forget]
+        if self.deletes:
+            ops.append("DELETE DATA { " + " ".join(f"{_quad_text(q)}" for q in self.deletes) + " }")
+        if self.inserts:
+            ops.append("INSERT DATA { " + " ".join(f"{_quad_text(q)}" for q in self.inserts) + " }")
+        ops += [f"MOVE <{ox.NamedNode(a).value}> TO <{ox.NamedNode(b).value}>"
+                for a, b in self.moves.items() if a != b]
+        if pending:
+            ops.append(f"DROP SILENT GRAPH <{JOURNAL}>")
+        return " ;\n".join(ops) if ops else ""
+
+
+def _quad_text(quad: ox.Quad) -> str:
+    return f"GRAPH {quad.graph_name} {{ {quad.subject} {quad.predicate} {quad.object} }}"
+
+
 class Store(ABC):
     """The graph, wherever it lives. Readers query; only loaders replace graphs."""
 
@@ -174,6 +218,41 @@ class Store(ABC):
     def close(self) -> None:
         """Release the store; the embedded on-disk store flushes here."""
 
+    def staging_graph(self, final: str) -> str:
+        """Where a load writes a source before its commit: a graph no reader counts yet.
+
+        A new graph may be written in place when the store can drop it again
+        after a crash (:meth:`begin_load`); a graph being replaced is always
+        written apart, so its old content stays whole until the commit.
+        """
+        return STAGING + uuid.uuid4().hex
+
+    def begin_load(self, graphs: Sequence[str]) -> None:
+        """Note *graphs* as written by a load that has not committed, so that a crash drops them."""
+        if graphs:
+            body = " ".join(f"<{JOURNAL}> <{_PENDING}> <{ox.NamedNode(g).value}> ." for g in graphs)
+            self.update(f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {body} }} }}")
+
+    def commit(self, commit: Commit) -> None:
+        """Apply *commit* in one update, which also clears the load's journal."""
+        text = commit.update_text(pending=True)
+        if text:
+            self.update(text)
+
+    def abort(self, graphs: Sequence[str]) -> None:
+        """Drop what an uncommitted load wrote (its staging graphs and new graphs) and its journal."""
+        for graph in [*graphs, JOURNAL]:
+            self.drop_graph(graph)
+
+    def recover(self) -> list[str]:
+        """Drop what a load that never committed left behind (killed mid-way); returns those graphs."""
+        if JOURNAL not in self.named_graphs():
+            return []
+        rows = self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{_PENDING}> ?g }} }}")
+        graphs = sorted(row["g"].value for row in rows)  # type: ignore[union-attr,index]
+        self.abort(graphs)
+        return graphs
+
     def record_provenance(
         self, graph: str, source: str, sha256: str, extra: Mapping[str, str] | None = None
     ) -> None:
@@ -206,6 +285,24 @@ class EmbeddedStore(Store):
         self.location = str(path) if path else "memory"
         self._write_lock = threading.Lock()
         self._generation = 0
+        if path is not None:
+            self.recover()  # a load killed mid-way left graphs no commit made visible
+
+    def staging_graph(self, final: str) -> str:
+        # a new graph is written where it will stay: the journal drops it if the load dies,
+        # and Oxigraph's bulk load does not have to be copied into place afterwards
+        if not self._store.contains_named_graph(ox.NamedNode(final)):
+            return final
+        return super().staging_graph(final)
+
+    def begin_load(self, graphs: Sequence[str]) -> None:
+        if self.location != "memory":  # a store in memory does not outlive the process
+            super().begin_load(graphs)
+
+    def commit(self, commit: Commit) -> None:
+        text = commit.update_text(pending=self.location != "memory")
+        if text:
+            self.update(text)
 
     @property
     def generation(self) -> int:

@@ -25,7 +25,7 @@ from ..namespaces import entity_iri
 from .ntriples import bep, iri, literal, typed
 from .tables import CATEGORY_CODES, TABLE_ORDER, TABLES, Column, Table
 
-__all__ = ["BundleSource", "read_bundle"]
+__all__ = ["BundleSource", "Row", "read_bundle"]
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 IDENTIFIER = "<http://purl.org/dc/terms/identifier>"
@@ -56,6 +56,21 @@ class BundleSource:
 
     def close(self) -> None:
         self.ntriples.close()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One checked row held back from the stream, because another source may already state it.
+
+    The loader compares it with what the store holds (``holdings.py``): the
+    same values are one fact, other values under the same key a conflict.
+    """
+
+    table: Table
+    file: str
+    line: int
+    subject: str  # the row's IRI term, ``<…>``
+    lines: tuple[str, ...]  # its N-Triples lines
 
 
 class _Invalid(Exception):
@@ -189,6 +204,8 @@ def _read_table(
     emit: Callable[[bytes], None],
     problems: list[Problem],
     on_rows: Callable[[int], None],
+    hold: Callable[[str], bool] | None = None,
+    on_held: Callable[[Row], None] | None = None,
 ) -> tuple[int, int, dict[str, str]]:
     """Check and convert one CSV; returns (rows, triples, new ids -> IRI terms)."""
     name = path.name
@@ -309,6 +326,9 @@ def _read_table(
                 if not ok or problems:
                     continue
                 triples += len(lines)
+                if hold is not None and on_held is not None and hold(s):
+                    on_held(Row(table, name, start, s, tuple(lines)))
+                    continue
                 chunk.extend(lines)
                 if len(chunk) > 200_000:
                     emit("".join(chunk).encode())
@@ -336,6 +356,8 @@ def read_bundle(
     known_ids: dict[str, set[str]],
     on_rows: Callable[[int], None] = lambda n: None,
     sink: Callable[[bytes], None] | None = None,
+    hold: Callable[[str], bool] | None = None,
+    on_held: Callable[[Row], None] | None = None,
 ) -> BundleSource:
     """Check and convert the bundle in *folder*; *known_ids* are the ids the filing defines.
 
@@ -343,7 +365,9 @@ def read_bundle(
     the returned source and must close it. With a *sink*, chunks of
     N-Triples go to it as they are made (so a loader can store them while
     the rest is read) and no more once a problem is found; the caller must
-    then discard what it stored if this raises.
+    then discard what it stored if this raises. Rows whose subject term
+    *hold* accepts are not written but handed to *on_held*, so that the
+    loader can compare them with what other sources already state.
     """
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -368,7 +392,8 @@ def read_bundle(
         if path is None:
             continue
         source.files[path.name] = _sha256(path)
-        rows, triples, new_ids = _read_table(path, TABLES[table_name], conv, emit, problems, on_rows)
+        rows, triples, new_ids = _read_table(path, TABLES[table_name], conv, emit, problems, on_rows,
+                                             hold, on_held)
         source.rows[table_name] = rows
         source.triples += triples
         known[table_name].update(new_ids)
