@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import BepgraphError, BundleError, ParameterError
-from .loading import load_all
+from .loading import describe, load_all, load_for_use
 from .sparql import bind, find_query, named_queries
 from .store import Store, open_store
 
@@ -54,9 +54,12 @@ def _add_sources(parser: argparse.ArgumentParser) -> None:
 def _open(args: argparse.Namespace, load: bool) -> Store:
     """The store the user named; an in-memory store is loaded with the filing and bundles first."""
     store = open_store(args.store)
-    fresh = args.store in (None, "", "memory") or args.bundles
-    if load and fresh:
-        load_all(store, args.bundles or None, args.plan, progress=sys.stderr.isatty())
+    if load:
+        try:
+            load_for_use(store, args.bundles or None, args.plan, progress=sys.stderr.isatty())
+        except BaseException:
+            store.close()
+            raise
     return store
 
 
@@ -68,8 +71,8 @@ def cmd_load(args: argparse.Namespace) -> int:
         for graph, rows in report.rows.items():
             tables = ", ".join(f"{t} {n}" for t, n in rows.items())
             print(f"  {graph}: {tables}")
-        for graph in store.named_graphs():
-            print(f"  {graph}: {store.count(graph)} triples")
+        for line in describe(store):
+            print(f"  {line}")
     finally:
         store.close()
     return EXIT_OK
@@ -169,7 +172,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     if settings.allow_updates and not settings.token:
         raise ParameterError("--allow-updates needs the environment variable BEPGRAPH_TOKEN (the bearer token)")
-    print(f"bepgraph: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     return EXIT_OK
 

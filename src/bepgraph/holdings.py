@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from .errors import Problem
 from .namespaces import BEP, graph_iri, split_entity_iri
-from .sources.bundle import Row
+from .sources.bundle import MAX_PROBLEMS, Row
 from .sources.ntriples import bep
 from .sources.tables import Table
 from .store import META, Store
@@ -143,7 +143,7 @@ def _shown(terms: Iterable[str]) -> str:
             words.append(entity[1] if entity else term[1:-1].rsplit("#", 1)[-1])
         else:
             words.append(term.split('"')[1] if term.startswith('"') else term)
-    return "; ".join(words) if words else "(empty)"
+    return "; ".join(words) if words else "(no value)"
 
 
 @dataclass
@@ -189,10 +189,14 @@ class RowJudge:
 
     def _judge_batch(self, rows: Sequence[Row], outcome: Outcome) -> None:
         held = _held_triples(self.store, self.others, (r.subject for r in rows))
+        values: dict[str, set[str]] = {}
+        for line in canonical("".join(line for row in rows for line in row.lines)):
+            values.setdefault(_subject(line), set()).add(line)
         for row in rows:
-            mine = set(canonical("".join(row.lines)))
+            mine = values.get(row.subject, set())
             there = held.get(row.subject, {})
-            self._compare(row, mine, there, outcome)
+            if len(outcome.problems) < MAX_PROBLEMS:
+                self._compare(row, mine, there, outcome)
             outcome.repeats |= mine & set(there)
             outcome.lines.extend(sorted(mine - set(there)))
 
@@ -218,8 +222,9 @@ class RowJudge:
                 outcome.problems.append(Problem(
                     row.file, row.line, column,
                     f"'{_shown(here)}' conflicts with '{_shown(other)}' for {row.table.name} '{key}' "
-                    f"in {self.holdings.label(source)}: a row another loaded bundle gives must have "
-                    "the same values (load a corrected bundle under that bundle's folder name to replace it)"))
+                    f"in {self.holdings.label(source)}"))
+        if len(outcome.problems) >= MAX_PROBLEMS:
+            outcome.problems.append(Problem(row.file, 0, "", f"stopped after {MAX_PROBLEMS} conflicts"))
 
 
 def judge_lines(store: Store, others: Sequence[str], lines: Sequence[str]) -> Outcome:

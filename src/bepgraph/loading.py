@@ -28,7 +28,8 @@ from .sources.bundle import BundleSource, read_bundle
 from .sources.filing import Filing, filing_triples, read_filing, slug
 from .store import META, Commit, Store, provenance_quads
 
-__all__ = ["LoadReport", "bundle_graph", "load_all", "load_bundle", "load_filing", "load_ontology"]
+__all__ = ["LoadReport", "bundle_graph", "describe", "load_all", "load_bundle", "load_filing", "load_for_use",
+           "load_ontology"]
 
 FILING_GRAPH = graph_iri("filing")
 ONTOLOGY_GRAPH = graph_iri("ontology")
@@ -271,3 +272,29 @@ def load_all(
 def _digests(store: Store) -> dict[str, str]:
     rows = store.query(f"SELECT ?g ?sha WHERE {{ GRAPH <{META}> {{ ?g <{BEP}sha256> ?sha }} }}")
     return {row["g"].value: row["sha"].value for row in rows}  # type: ignore[union-attr,index]
+
+
+def load_for_use(store: Store, bundles: Sequence[Path] | None, plan: Path | None = None,
+                 progress: bool = False) -> LoadReport | None:
+    """What a command or the service loads before it answers: only what its user named.
+
+    Bundles named are loaded (with the filing); with none named, a store in
+    memory gets the example bundle (what ``make serve`` shows), and a store
+    on disk or on a server is served as it is: it holds what its user loaded.
+    """
+    if bundles:
+        return load_all(store, bundles, plan, progress=progress)
+    if store.location == "memory":
+        return load_all(store, None, plan, progress=progress)
+    return None
+
+
+def describe(store: Store) -> list[str]:
+    """One line per source graph: what is being served, and where it came from."""
+    holdings = Holdings.read(store)
+    lines = []
+    for graph in holdings.sources:
+        repeated = len(holdings.repeats.get(graph, ()))
+        also = f", {repeated:,} more stated and held by another source" if repeated else ""
+        lines.append(f"{graph}: {store.count(graph):,} triples{also} (from {holdings.labels[graph]})")
+    return lines or [f"{store.location}: holds no loaded source (load one with `bepgraph load`)"]

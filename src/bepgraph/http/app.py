@@ -6,6 +6,8 @@ Each door is a router of its own module (``health``, ``index``, ``sparql``,
 
 from __future__ import annotations
 
+import sys
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from ..errors import BepgraphError, InputError, QueryError
-from ..loading import load_all
+from ..loading import describe, load_for_use
 from ..settings import Settings
 from ..store import Store, open_store
 from . import gsp, health, index, sparql, viz
@@ -65,7 +67,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         own = store is None
         app.state.store = store or open_store(settings.store)
         if own and settings.load_on_start:
-            load_all(app.state.store, list(settings.bundles) if settings.bundles else None, settings.plan)
+            load_for_use(app.state.store, list(settings.bundles) if settings.bundles else None, settings.plan,
+                         progress=sys.stderr.isatty())
+            for line in describe(app.state.store):
+                print(f"bepgraph: serving {line}", file=sys.stderr)
+            print(f"bepgraph: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
         try:
             yield
         finally:
