@@ -162,8 +162,10 @@ class Commit:
             ops.append("DELETE DATA { " + " ".join(f"{_quad_text(q)}" for q in self.deletes) + " }")
         if self.inserts:
             ops.append("INSERT DATA { " + " ".join(f"{_quad_text(q)}" for q in self.inserts) + " }")
-        ops += [f"MOVE <{ox.NamedNode(a).value}> TO <{ox.NamedNode(b).value}>"
-                for a, b in self.moves.items() if a != b]
+        for staging, final in self.moves.items():
+            if staging != final:  # a staging graph a source filled with nothing new does not exist
+                ops += [f"DROP SILENT GRAPH <{ox.NamedNode(final).value}>",
+                        f"MOVE SILENT <{ox.NamedNode(staging).value}> TO <{ox.NamedNode(final).value}>"]
         if pending:
             ops.append(f"DROP SILENT GRAPH <{JOURNAL}>")
         return " ;\n".join(ops) if ops else ""

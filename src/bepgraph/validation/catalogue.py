@@ -36,6 +36,23 @@ class Rule:
     description: str
     citation: tuple[str, ...]
     source: str  # the shapes file
+    lists: tuple[tuple[str, str], ...] = ()  # (variable, separator) of the lists its queries concatenate
+
+    def words(self, name: str, text: str) -> str:
+        """A bound value as the message shows it: a concatenated list in sorted order.
+
+        SPARQL leaves GROUP_CONCAT's order undefined (stores on disk, in
+        memory and on a server give the same items in different orders), so
+        the items are sorted here and a message reads the same on every store.
+        """
+        for variable, separator in self.lists:
+            if variable == name and separator:
+                return separator.join(sorted(text.split(separator)))
+        return text
+
+
+# the end of a GROUP_CONCAT projected as a variable: `…; separator=", ") AS ?name`
+_LIST = re.compile(r'separator\s*=\s*"([^"]*)"\s*\)\s+AS\s+\?(\w+)', re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -54,11 +71,14 @@ def rule_catalogue() -> dict[str, Rule]:
                 text = cited if isinstance(cited, rdflib.Literal) else notations.value(cited, _SKOS_NOTATION)
                 citation.append(str(text if text is not None else cited))
             severity = str(g.value(shape, sh.severity) or sh.Violation).removeprefix(_SH).lower()
+            lists = sorted({(m.group(2), m.group(1)) for constraint in g.objects(shape, sh.sparql)
+                            for m in _LIST.finditer(str(g.value(constraint, sh.select) or ""))})
             rules[str(rule_id)] = Rule(
                 id=str(rule_id), shape=str(shape), severity=severity,  # type: ignore[arg-type]
                 message=str(g.value(shape, sh.message) or ""),
                 description=str(g.value(shape, sh.description) or ""),
                 citation=tuple(sorted(citation, key=_citation_order)), source=path.name,
+                lists=tuple(lists),
             )
     return dict(sorted(rules.items(), key=lambda kv: rule_order(kv[0])))
 

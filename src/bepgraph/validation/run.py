@@ -186,7 +186,7 @@ class _Mapper:
                 evidence |= self.evidence(term)
         evidence.discard(f"{entity[0]}/{entity[1]}")
         message = _TEMPLATE.sub(
-            lambda m: _words(values[m.group(1)]) if m.group(1) in values else "(not stated)",
+            lambda m: rule.words(m.group(1), _words(values[m.group(1)])) if m.group(1) in values else "(not stated)",
             rule.message or result.message,
         )
         return Finding(
