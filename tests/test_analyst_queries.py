@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -17,7 +18,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from bepgraph.loading import load_all
+from bepgraph.holdings import Holdings
+from bepgraph.loading import bundle_graph, load_all
 from bepgraph.namespaces import DATA
 from bepgraph.resources import example_bundle, query_dir
 from bepgraph.sparql import NamedQuery, named_queries, run
@@ -225,6 +227,19 @@ def test_graph_provenance_lists_every_named_graph_with_its_source(store: Embedde
     assert set(rows) == set(store.named_graphs())
     bundle = next(g for g in rows if "/graph/bundle/" in g)
     assert rows[bundle]["source"] == str(example_bundle().resolve()) and len(rows[bundle]["sha256"] or "") == 64
+    # the bundle repeats what the filing already says of its series and organizations
+    assert int(rows[bundle]["repeated"]) == len(Holdings.read(store).repeats[bundle]) > 0
+
+
+def test_graph_provenance_lists_a_bundle_that_only_repeats_others(tmp_path: Path) -> None:
+    store = EmbeddedStore()
+    copies = [shutil.copytree(example_bundle(), tmp_path / name) for name in ("export-q1", "export-q2")]
+    load_all(store, copies)
+    rows = {r["graph"]: r for r in select(store, "graph-provenance")}
+    second = bundle_graph(copies[1])
+    assert (rows[second]["triples"], rows[second]["source"]) == ("0", str(copies[1].resolve()))
+    assert int(rows[second]["repeated"]) == int(rows[bundle_graph(copies[0])]["triples"]) + int(
+        rows[bundle_graph(copies[0])]["repeated"])
 
 
 def test_the_cli_runs_a_curated_query_with_a_parameter() -> None:

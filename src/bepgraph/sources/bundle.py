@@ -275,8 +275,8 @@ def _read_table(
                 if not record or (len(record) == 1 and not record[0].strip()):
                     continue
                 rows += 1
-                if rows % 50_000 == 0:
-                    on_rows(50_000)
+                if rows % 10_000 == 0:
+                    on_rows(10_000)
                 if len(problems) >= MAX_PROBLEMS:
                     break
                 # the row's id is known even when the row is rejected, so that rows
@@ -339,7 +339,7 @@ def _read_table(
             problem(line + 1, "", f"not valid UTF-8 ({exc.reason})")
         if chunk and not problems:
             emit("".join(chunk).encode())
-    on_rows(rows % 50_000)
+    on_rows(rows % 10_000)
     return rows, triples, new_ids
 
 
