@@ -125,3 +125,26 @@ def test_cli_loads_into_and_exports_from_a_server(oxigraph_server: OxigraphServe
     assert main(["export", "--store", oxigraph_server.query_url, "--format", "nquads", "-o", str(out)]) == 0
     graphs = {q.graph_name.value for q in ox.parse(out.read_bytes(), format=ox.RdfFormat.N_QUADS)}
     assert bundle_graph(mini) in graphs and graph_iri("filing") in graphs
+
+
+def test_a_conflicting_bundle_leaves_the_remote_store_unchanged(remote: RemoteStore, tmp_path: Path) -> None:
+    tables = copy.deepcopy(MINI)
+    tables["transactions"][0]["commission"] = "1300.00"
+    before = snapshot(remote)
+    with pytest.raises(BundleError, match="column commission: '1300' conflicts with '1250'"):
+        load_all(remote, [write_bundle(tmp_path / "other", tables)])
+    assert snapshot(remote) == before  # no staging graph left behind either
+    assert not [g for g in remote.named_graphs() if "/graph/staging/" in g or g.endswith("/graph/journal")]
+
+
+def test_a_re_export_on_the_server_counts_once_and_a_replacement_keeps_the_others(
+        remote: RemoteStore, mini: Path, tmp_path: Path) -> None:
+    again = write_bundle(tmp_path / "again", copy.deepcopy(MINI))
+    load_all(remote, [again])
+    total = f"SELECT (COUNT(?t) AS ?n) WHERE {{ ?t a <{BEP}Transaction> }}"
+    assert next(iter(remote.query(total)))["n"].value == "2"  # type: ignore[call-overload]
+    smaller = copy.deepcopy(MINI)
+    del smaller["transactions"][1]
+    load_all(remote, [write_bundle(mini, smaller)])  # the first export corrected: T-2 is still in "again"
+    assert next(iter(remote.query(total)))["n"].value == "2"  # type: ignore[call-overload]
+    assert remote.count(bundle_graph(again)) > 0
