@@ -21,7 +21,7 @@ from bepgraph.loading import load_all
 from bepgraph.store import EmbeddedStore
 
 BEPGRAPH = Path(sys.executable).with_name("bepgraph")
-KILL_POINTS = 8
+KILL_POINTS = 5
 
 
 def state(folder: Path) -> list[str]:
@@ -48,8 +48,8 @@ def load(folder: Path, bundle: Path) -> subprocess.Popen[bytes]:
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("atomic")
-    first = generate(root / "one" / "blotter", 12_000, seed=1)
-    second = generate(root / "two" / "blotter", 12_000, seed=2)  # the same folder name: a replacement
+    first = generate(root / "one" / "blotter", 2_500, seed=1)
+    second = generate(root / "two" / "blotter", 2_500, seed=2)  # the same folder name: a replacement
     return first, second
 
 

@@ -19,6 +19,7 @@ group, the same way for both backends: user text never becomes query text.
 from __future__ import annotations
 
 import re
+import tempfile
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -54,6 +55,7 @@ META = graph_iri("meta")
 JOURNAL = graph_iri("journal")  # the graphs a load in progress has written, dropped if it never commits
 STAGING = graph_iri("staging/")
 _PENDING = BEP + "pendingGraph"
+_MOVES_TO = BEP + "movesTo"  # in the journal of a committed load: staging graph -> the graph it becomes
 _PROV = "http://www.w3.org/ns/prov#"
 _DCT = "http://purl.org/dc/terms/"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -155,14 +157,18 @@ class Commit:
     deletes: list[ox.Quad] = field(default_factory=list)
     inserts: list[ox.Quad] = field(default_factory=list)
 
-    def update_text(self, pending: bool) -> str:
-        """The commit as one SPARQL 1.1 Update request (one transaction on stores that have them)."""
+    def update_text(self, pending: bool, moves: bool = True) -> str:
+        """The commit as one SPARQL 1.1 Update request (one transaction on stores that have them).
+
+        Without *moves*, the staging graphs are left for the caller to move
+        (and the journal is kept): the on-disk store moves them itself.
+        """
         ops = [f"DELETE WHERE {{ GRAPH <{META}> {{ <{ox.NamedNode(g).value}> ?p ?o }} }}" for g in self.forget]
         if self.deletes:
             ops.append("DELETE DATA { " + " ".join(f"{_quad_text(q)}" for q in self.deletes) + " }")
         if self.inserts:
             ops.append("INSERT DATA { " + " ".join(f"{_quad_text(q)}" for q in self.inserts) + " }")
-        for staging, final in self.moves.items():
+        for staging, final in self.moves.items() if moves else ():
             if staging != final:  # a staging graph a source filled with nothing new does not exist
                 ops += [f"DROP SILENT GRAPH <{ox.NamedNode(final).value}>",
                         f"MOVE SILENT <{ox.NamedNode(staging).value}> TO <{ox.NamedNode(final).value}>"]
@@ -302,9 +308,48 @@ class EmbeddedStore(Store):
             super().begin_load(graphs)
 
     def commit(self, commit: Commit) -> None:
-        text = commit.update_text(pending=self.location != "memory")
+        if self.location == "memory":  # one update, moves included: fast in memory, and nothing outlives a crash
+            text = commit.update_text(pending=False)
+            if text:
+                self.update(text)
+            return
+        # On disk, a MOVE inside an update is one RocksDB transaction holding every quad moved
+        # (minutes for a large bundle), so the commit point is an update that records the moves
+        # in the journal with the graph/meta changes; the moves are then rolled forward, again
+        # by recover() if the process dies before they are done.
+        moves = {a: b for a, b in commit.moves.items() if a != b}
+        journal = " ".join(f"<{ox.NamedNode(a).value}> <{_MOVES_TO}> <{ox.NamedNode(b).value}> ."
+                           for a, b in moves.items())
+        text = commit.update_text(pending=False, moves=False)
+        if journal:
+            text = (text + " ;\n" if text else "") + f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {journal} }} }}"
         if text:
             self.update(text)
+        self._roll_forward(moves)
+
+    def _roll_forward(self, moves: Mapping[str, str]) -> None:
+        """Put each committed staging graph in place of the graph it replaces; safe to run again."""
+        for staging, final in moves.items():
+            source, target = ox.NamedNode(staging), ox.NamedNode(final)
+            if self._store.contains_named_graph(source):
+                with self._write_lock, self._writing(), tempfile.TemporaryFile() as spool:
+                    self._store.dump(spool, format=ox.RdfFormat.N_TRIPLES, from_graph=source)
+                    spool.seek(0)
+                    if self._store.contains_named_graph(target):
+                        self._store.remove_graph(target)
+                    self._store.bulk_load(spool, format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
+                    self._store.remove_graph(source)  # last: until then a rerun starts this move again
+        self.drop_graph(JOURNAL)
+
+    def recover(self) -> list[str]:
+        if JOURNAL not in self.named_graphs():
+            return []
+        moves = {row["s"].value: row["f"].value  # type: ignore[index]
+                 for row in self.query(f"SELECT ?s ?f WHERE {{ GRAPH <{JOURNAL}> {{ ?s <{_MOVES_TO}> ?f }} }}")}  # type: ignore[union-attr]
+        if moves:  # the load committed: finish it
+            self._roll_forward(moves)
+            return []
+        return super().recover()
 
     @property
     def generation(self) -> int:
