@@ -55,6 +55,7 @@ META = graph_iri("meta")
 JOURNAL = graph_iri("journal")  # the graphs a load in progress has written, dropped if it never commits
 STAGING = graph_iri("staging/")
 _PENDING = BEP + "pendingGraph"
+_COMMITTED = BEP + "committed"
 _MOVES_TO = BEP + "movesTo"  # in the journal of a committed load: staging graph -> the graph it becomes
 _PROV = "http://www.w3.org/ns/prov#"
 _DCT = "http://purl.org/dc/terms/"
@@ -318,35 +319,42 @@ class EmbeddedStore(Store):
         # in the journal with the graph/meta changes; the moves are then rolled forward, again
         # by recover() if the process dies before they are done.
         moves = {a: b for a, b in commit.moves.items() if a != b}
-        journal = " ".join(f"<{ox.NamedNode(a).value}> <{_MOVES_TO}> <{ox.NamedNode(b).value}> ."
-                           for a, b in moves.items())
+        journal = " ".join([f"<{JOURNAL}> <{_COMMITTED}> true ."] + [
+            f"<{ox.NamedNode(a).value}> <{_MOVES_TO}> <{ox.NamedNode(b).value}> ." for a, b in moves.items()])
         text = commit.update_text(pending=False, moves=False)
-        if journal:
-            text = (text + " ;\n" if text else "") + f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {journal} }} }}"
-        if text:
-            self.update(text)
+        text = (text + " ;\n" if text else "") + f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {journal} }} }}"
+        self.update(text)
         self._roll_forward(moves)
 
     def _roll_forward(self, moves: Mapping[str, str]) -> None:
-        """Put each committed staging graph in place of the graph it replaces; safe to run again."""
+        """Put each committed staging graph in place of the graph it replaces; safe to run again.
+
+        A move is struck from the journal once its graph is in place and
+        before its staging graph is removed, so a rerun never copies a
+        staging graph that was half removed.
+        """
         for staging, final in moves.items():
             source, target = ox.NamedNode(staging), ox.NamedNode(final)
-            if self._store.contains_named_graph(source):
-                with self._write_lock, self._writing(), tempfile.TemporaryFile() as spool:
-                    self._store.dump(spool, format=ox.RdfFormat.N_TRIPLES, from_graph=source)
-                    spool.seek(0)
-                    if self._store.contains_named_graph(target):
-                        self._store.remove_graph(target)
-                    self._store.bulk_load(spool, format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
-                    self._store.remove_graph(source)  # last: until then a rerun starts this move again
+            with self._write_lock, self._writing(), tempfile.TemporaryFile() as spool:
+                self._store.dump(spool, format=ox.RdfFormat.N_TRIPLES, from_graph=source)
+                spool.seek(0)
+                if self._store.contains_named_graph(target):
+                    self._store.remove_graph(target)
+                self._store.bulk_load(spool, format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
+                self._store.update(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ <{source.value}> <{_MOVES_TO}> <{target.value}> }} }}")
+        rows = self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{_PENDING}> ?g }} }}")
+        for graph in sorted(row["g"].value for row in rows):  # type: ignore[union-attr,index]
+            if graph.startswith(STAGING):  # moved, or emptied by nothing new: no longer needed
+                self.drop_graph(graph)
         self.drop_graph(JOURNAL)
 
     def recover(self) -> list[str]:
         if JOURNAL not in self.named_graphs():
             return []
-        moves = {row["s"].value: row["f"].value  # type: ignore[index]
-                 for row in self.query(f"SELECT ?s ?f WHERE {{ GRAPH <{JOURNAL}> {{ ?s <{_MOVES_TO}> ?f }} }}")}  # type: ignore[union-attr]
-        if moves:  # the load committed: finish it
+        committed = bool(self.query(f"ASK {{ GRAPH <{JOURNAL}> {{ <{JOURNAL}> <{_COMMITTED}> true }} }}"))
+        if committed:  # the load committed before it died: finish it
+            moves = {row["s"].value: row["f"].value  # type: ignore[index]
+                     for row in self.query(f"SELECT ?s ?f WHERE {{ GRAPH <{JOURNAL}> {{ ?s <{_MOVES_TO}> ?f }} }}")}  # type: ignore[union-attr]
             self._roll_forward(moves)
             return []
         return super().recover()
