@@ -1,0 +1,122 @@
+"""What the /viz page draws for one view: the view's graph shaped for a reader, with its matrix or Sankey.
+
+Why apart from :mod:`bepgraph.viz.service`: that module finds and caches
+the findings; this one decides what a trustee sees on a 1400×900 screen:
+the 38 series aggregated by sub-adviser unless expanded, brokers drawn after
+the agreements they are party to, the governance view as a matrix and the
+money view as a Sankey. The pack draws the same structures on paper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import networkx as nx
+
+from ..errors import ParameterError
+from ..validation.findings import Report
+from .marks import mark_findings
+from .matrix import governance_matrix
+from .page_data import group_isolated, group_series, to_page_data
+from .sankey import sankey
+from .service import analysis_for, unplaced
+from .views import Period, build_view
+
+__all__ = ["board_data", "sub_advisers_of_series"]
+
+GROUPED_VIEWS = ("structure", "money")
+
+
+def sub_advisers_of_series(structure: nx.MultiDiGraph) -> dict[str, tuple[str, str]]:
+    """Series node -> (sub-adviser id, label), from a structure view's ``subAdvises`` edges."""
+    out: dict[str, tuple[str, str]] = {}
+    for sub, series, a in sorted(structure.edges(data=True), key=lambda e: (e[1], e[0])):
+        if a.get("relation") == "subAdvises" and series not in out:
+            attrs = structure.nodes[sub]
+            out[series] = (str(attrs.get("id", sub)), str(attrs.get("label", sub)))
+    return out
+
+
+def _brokers_after_agreements(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A broker's ``partyTo`` edge turned to run agreement -> broker, so a layered layout puts brokers last."""
+    out = graph.copy()
+    for u, v, k, a in list(graph.edges(keys=True, data=True)):
+        if a.get("relation") == "partyTo" and graph.nodes[u].get("kind") == "broker":
+            out.remove_edge(u, v, key=k)
+            out.add_edge(v, u, key=k, **{**a, "relation": "party"})
+    return out
+
+
+def _without_implied_series(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The Trust's edge to each group of series dropped where a sub-adviser's edge already reaches it."""
+    out = graph.copy()
+    for u, v, k, a in list(graph.edges(keys=True, data=True)):
+        if a.get("relation") == "hasSeries" and any(graph.edges[w, v, j].get("relation") == "subAdvises"
+                                                   for w, _, j in graph.in_edges(v, keys=True)):
+            out.remove_edge(u, v, key=k)
+    return out
+
+
+def affiliations_that_matter(control: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The derived affiliations a reader needs: those of a broker or a trustee, one edge per pair.
+
+    Affiliation is derived both ways and along every chain of control, so the
+    view holds dozens of red edges between the adviser, the Distributor and
+    their parents that the control edges already show. A board asks which
+    broker is affiliated and which trustee is interested: those edges stay,
+    drawn once per pair (``mutual`` when derived both ways).
+    """
+    out = control.copy()
+    kinds = {n: control.nodes[n].get("kind") for n in control}
+    seen: dict[frozenset[str], tuple[str, str, str]] = {}
+    for u, v, k, a in list(control.edges(keys=True, data=True)):
+        if a.get("relation") != "affiliated":
+            continue
+        pair = frozenset((u, v))
+        if not ({kinds[u], kinds[v]} & {"broker", "trustee"}) or pair in seen:
+            if pair in seen:
+                out.edges[seen[pair]]["mutual"] = True
+                out.edges[seen[pair]].setdefault("restsOn", [])
+                for r in a.get("restsOn", []):
+                    if r not in out.edges[seen[pair]]["restsOn"]:
+                        out.edges[seen[pair]]["restsOn"].append(r)
+            out.remove_edge(u, v, key=k)
+            continue
+        seen[pair] = (u, v, k)
+    return out
+
+
+def board_data(store: object, view: str, as_of: date, period: Period, report: Report | None,
+               expand: Iterable[str] = (), with_analysis: bool = True) -> dict[str, object]:
+    """The JSON of ``/viz/data``: elements, clusters, the matrix (governance) or the Sankey (money)."""
+    graph = build_view(store, view, as_of, period)  # type: ignore[arg-type]
+    left: list[dict[str, object]] = []
+    if report is not None:
+        mark_findings(graph, report)
+        left = unplaced(graph, report)
+    clusters: list[dict[str, object]] = []
+    expanded = frozenset(expand)
+    matrix = governance_matrix(graph).as_dict() if view == "governance" else None
+    if view in GROUPED_VIEWS:
+        structure = graph if view == "structure" else build_view(store, "structure", as_of, period)  # type: ignore[arg-type]
+        sub_of = sub_advisers_of_series(structure)
+        known = {sub for sub, _ in sub_of.values()} | {"all"}
+        unknown = sorted(expanded - known)
+        if unknown:
+            raise ParameterError(f"parameter expand: '{unknown[0]}' is not a sub-adviser of this view "
+                                 f"(one of: {', '.join(sorted(known))})")
+        if "all" in expanded:
+            expanded = frozenset(known)
+        graph, clusters = group_series(graph, sub_of, expanded, named=view == "money")
+    if view == "structure":
+        graph = _brokers_after_agreements(_without_implied_series(graph))
+        graph = group_isolated(graph, "with no agreement in force")
+    if view == "control":
+        graph = group_isolated(affiliations_that_matter(graph), "with no relationship in force")
+    analysis = analysis_for(store, as_of, period).as_dict() if with_analysis else None  # type: ignore[arg-type]
+    data = to_page_data(graph, analysis, left)
+    data["clusters"] = [c for c in clusters if c["id"] in {n["data"].get("cluster") for n in data["elements"]["nodes"]}]  # type: ignore[index,union-attr]
+    data["matrix"] = matrix
+    data["sankey"] = sankey(graph) if view == "money" else None
+    return data
