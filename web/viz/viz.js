@@ -427,7 +427,7 @@
       st.className = "status " + (t.interested === true ? "interested" : t.interested === false ? "independent" : "none");
       m.cells[i].forEach(function (c) {
         var td = row.insertCell();
-        td.textContent = c.text;
+        td.textContent = c.text.replace("; ", "\n");  // the votes, then where they were cast
         td.className = c.mark;
       });
     });
