@@ -96,3 +96,36 @@ def test_series_are_grouped_by_sub_adviser_unless_expanded(served: Served) -> No
     every = get(served, "/viz/data", view="structure", asOf="2004-06-30", expand="all", findings="false",
                 analysis="false").json()
     assert sum(1 for n in every["elements"]["nodes"] if n["data"]["kind"] == "series") == len(subs)
+
+
+def test_quarters_count_the_findings_standing_at_each_quarter_end_of_the_plan(served: Served) -> None:
+    from datetime import date
+
+    from bepgraph.viz.marks import findings_as_of
+
+    body = get(served, "/viz/quarters", until="2004-06-30").json()
+    assert body["planDate"] == "2002-05-16"  # the filing's
+    ends = [q["end"] for q in body["quarters"]]
+    assert ends == ["2002-06-30", "2002-09-30", "2002-12-31", "2003-03-31", "2003-06-30", "2003-09-30",
+                    "2003-12-31", "2004-03-31", "2004-06-30"]
+    for q in body["quarters"][::4]:
+        counts = findings_as_of(served.store, date.fromisoformat(q["end"])).counts
+        assert (q["violations"], q["warnings"]) == (counts["violation"], counts["warning"]), q
+    assert get(served, "/viz/quarters", until="2002-01-01").json()["quarters"] == []  # before the plan
+    bad = get(served, "/viz/quarters", until="2004-06-31")
+    assert bad.status_code == 400 and "parameter until: '2004-06-31' is not a date" in bad.json()["detail"]
+
+
+def test_the_status_table_counts_the_findings_of_each_series_by_rule_family(served: Served) -> None:
+    body = get(served, "/viz/data", view="money", asOf="2004-06-30").json()
+    report = get(served, "/viz/data", view="structure", asOf="2004-06-30").json()["findings"]
+    assert body["findings"]["counts"] == report["counts"]
+    status = body["status"]
+    total = sum(sum(c.values()) for r in status["rows"] for c in r["cells"])
+    from datetime import date
+
+    from bepgraph.viz.marks import findings_as_of
+
+    findings = findings_as_of(served.store, date(2004, 6, 30)).findings
+    assert total == sum(max(1, len(f.series)) for f in findings)  # a finding on two series counts in both rows
+    assert status["without"] == 38 - sum(1 for r in status["rows"] if not r["label"].startswith("(trust-wide"))

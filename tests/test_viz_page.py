@@ -367,3 +367,25 @@ def test_the_governance_view_is_a_matrix_of_trustees_by_board_meeting(served: Se
                      " === 'Andrew M. Hollis').cells[1].textContent")
     assert status.startswith("interested:")
     assert page.errors == []
+
+
+def test_the_quarter_slider_moves_the_view_to_a_quarter_end_and_shows_its_findings(served: Served, page: Page) -> None:
+    page.open(f"{served.url}/viz?view=structure&asOf=2004-06-30")
+    page.wait_for("document.getElementById('quarter') !== null")
+    quarters = httpx.get(f"{served.url}/viz/quarters", timeout=300).json()["quarters"]
+    assert page.js("document.querySelectorAll('#timeline .bar').length") == len(quarters)
+    current = page.js("[...document.querySelectorAll('#timeline .bar')].findIndex(b => b.classList.contains('current'))")
+    assert quarters[current]["end"] == "2004-06-30"
+    target = next(i for i, q in enumerate(quarters) if q["end"] == "2003-09-30")
+    page.js(f"(() => {{ const s = document.getElementById('quarter'); s.value = {target};"
+            " s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); return true; })()")
+    page.wait_for("document.body.dataset.state === 'ready' && new URLSearchParams(location.search).get('asOf') === '2003-09-30'")
+    q = quarters[target]
+    assert f"{q['quarter']}: {q['violations']} violations, {q['warnings']} warnings" in page.js(
+        "document.getElementById('timeline').textContent")
+    total = page.js("window.bepviz.data.findings.counts")
+    assert (total["violation"], total["warning"]) == (q["violations"], q["warnings"])
+    assert page.js("new URLSearchParams(location.search).get('from')") == "2002-10-01"  # the year that ends on it
+    heat = page.js("[...document.querySelectorAll('#heat tbody tr')].map(r => r.cells[0].textContent)")
+    assert heat and heat[-1].startswith("(trust-wide")
+    assert page.errors == []

@@ -227,6 +227,82 @@
     none.addEventListener("click", function () { setExpanded([]); });
     box.appendChild(all); box.appendChild(none);
   }
+  function showStatus(status) {
+    var box = document.getElementById("heat");
+    box.replaceChildren();
+    if (!status || !status.columns.length) { return; }
+    box.appendChild(text("h2", "Status of each series by rule family"));
+    var t = document.createElement("table");
+    t.className = "heat";
+    var head = t.createTHead().insertRow();
+    head.appendChild(text("th", "series"));
+    status.columns.forEach(function (c) { head.appendChild(text("th", c.replace("BEP-", "¶"))); });
+    var body = t.createTBody();
+    status.rows.forEach(function (r) {
+      var row = body.insertRow();
+      row.insertCell().textContent = r.label;
+      r.cells.forEach(function (c) {
+        var td = row.insertCell(), v = c.violation || 0, w = c.warning || 0;
+        td.textContent = v + w ? String(v + w) : "";
+        td.className = v > 1 ? "v2" : v ? "v1" : w ? "w" : "";
+        td.title = v + " violations, " + w + " warnings";
+      });
+    });
+    box.appendChild(t);
+    box.appendChild(text("p", status.without + " series have no finding. Columns: the plan paragraph of the rules; " +
+      "the count of findings, red for violations, amber for warnings only.", "hint"));
+  }
+
+  // the date slider over the plan's quarter ends: fetched once, after the view is drawn
+  function showTimeline() {
+    var box = document.getElementById("timeline");
+    var data = window.bepviz.data;
+    function render(q) {
+      box.replaceChildren();
+      if (!q.quarters.length) { box.hidden = true; return; }
+      box.hidden = false;
+      var most = Math.max.apply(null, q.quarters.map(function (x) { return x.violations + x.warnings; })) || 1;
+      var bars = text("div", "", "bars"), current = -1;
+      q.quarters.forEach(function (x, i) {
+        var bar = text("div", "", "bar");
+        var v = text("span", "", "v"), w = text("span", "", "w");
+        v.style.height = (24 * x.violations / most) + "px";
+        w.style.height = (24 * x.warnings / most) + "px";
+        bar.appendChild(v); bar.appendChild(w);
+        bar.title = x.quarter + " (" + x.end + "): " + x.violations + " violations, " + x.warnings + " warnings";
+        if (x.end === window.bepviz.state.asOf) { bar.classList.add("current"); current = i; }
+        bar.addEventListener("click", function () { goTo(x.end); });
+        bars.appendChild(bar);
+      });
+      var slider = document.createElement("input");
+      slider.type = "range"; slider.min = 0; slider.max = q.quarters.length - 1; slider.step = 1;
+      slider.value = current >= 0 ? current : q.quarters.length - 1;
+      slider.id = "quarter";
+      slider.setAttribute("aria-label", "quarter end");
+      var label = text("span", "");
+      function say() {
+        var x = q.quarters[slider.value];
+        label.textContent = x.quarter + ": " + x.violations + " violations, " + x.warnings + " warnings" +
+          (current < 0 ? " (shown: " + window.bepviz.state.asOf + ")" : "");
+      }
+      slider.addEventListener("input", say);
+      slider.addEventListener("change", function () { goTo(q.quarters[slider.value].end); });
+      say();
+      box.appendChild(text("span", "Findings by quarter:"));
+      box.appendChild(bars); box.appendChild(slider); box.appendChild(label);
+    }
+    function goTo(day) {
+      var s = window.bepviz.state;
+      s.asOf = day; delete s.from; delete s.to; delete s.select;
+      writeUrl(true);
+      load();
+    }
+    if (window.bepviz.quarters) { render(window.bepviz.quarters); return; }
+    fetch("/viz/quarters?until=" + encodeURIComponent(data.latestFact || data.asOf))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (q) { if (q) { window.bepviz.quarters = q; render(q); } });
+  }
+
   function showAnalysis(analysis) {
     var box = document.getElementById("analysis");
     box.replaceChildren();
@@ -450,7 +526,9 @@
     else { drawGraph(data); }
     showClusters(data);
     showUnplaced(data);
+    showStatus(data.status);
     showAnalysis(data.analysis);
+    showTimeline();
     var f = data.findings;
     statusLine.textContent = data.title + " — as of " + data.asOf + ", " + data.from + " to " + data.to +
       (f ? "; " + f.total + " findings (" + f.counts.violation + " violations, " + f.counts.warning + " warnings)" : "") +

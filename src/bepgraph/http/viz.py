@@ -20,6 +20,7 @@ from ..resources import web_dir
 from ..store import Store
 from ..viz.board_page import board_data
 from ..viz.dates import LatestFact
+from ..viz.timeline import QuarterCounts, plan_date
 from ..viz.service import FindingsCache
 from ..viz.views import VIEWS, Period
 
@@ -28,6 +29,7 @@ __all__ = ["router"]
 router = APIRouter()
 _FINDINGS = FindingsCache()
 _LATEST = LatestFact()
+_QUARTERS = QuarterCounts()
 
 # the only files served: the page's own, and the npm builds the Makefile copies to web/viz/vendor/
 FILES = {
@@ -97,3 +99,15 @@ def data(
     body = board_data(store, view, day, period, report, wanted, with_analysis=analysis)
     body["latestFact"] = latest.isoformat() if latest else None
     return body
+
+
+@router.get("/viz/quarters")
+def quarters(
+    store: Annotated[Store, Depends(_store)],
+    until: Annotated[str | None, Query(description="YYYY-MM-DD; default the latest dated fact")] = None,
+) -> dict[str, object]:
+    """The findings standing at each quarter end of the plan's life: the page's date slider."""
+    day = _day("until", until) or _LATEST.get(store) or date.today()
+    adopted = plan_date(store)
+    return {"planDate": adopted.isoformat() if adopted else None, "until": day.isoformat(),
+            "quarters": _QUARTERS.get(store, day)}

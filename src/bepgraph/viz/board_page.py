@@ -19,6 +19,7 @@ from ..validation.findings import Report
 from .marks import mark_findings
 from .matrix import governance_matrix
 from .page_data import group_isolated, group_series, to_page_data
+from .review import TRUST_WIDE, heat_map
 from .sankey import sankey
 from .service import analysis_for, unplaced
 from .views import Period, build_view
@@ -98,9 +99,9 @@ def board_data(store: object, view: str, as_of: date, period: Period, report: Re
     clusters: list[dict[str, object]] = []
     expanded = frozenset(expand)
     matrix = governance_matrix(graph).as_dict() if view == "governance" else None
+    raw_structure = graph if view == "structure" else build_view(store, "structure", as_of, period)  # type: ignore[arg-type]
     if view in GROUPED_VIEWS:
-        structure = graph if view == "structure" else build_view(store, "structure", as_of, period)  # type: ignore[arg-type]
-        sub_of = sub_advisers_of_series(structure)
+        sub_of = sub_advisers_of_series(raw_structure)
         known = {sub for sub, _ in sub_of.values()} | {"all"}
         unknown = sorted(expanded - known)
         if unknown:
@@ -119,4 +120,19 @@ def board_data(store: object, view: str, as_of: date, period: Period, report: Re
     data["clusters"] = [c for c in clusters if c["id"] in {n["data"].get("cluster") for n in data["elements"]["nodes"]}]  # type: ignore[index,union-attr]
     data["matrix"] = matrix
     data["sankey"] = sankey(graph) if view == "money" else None
+    data["status"] = status_table(report, series_labels(raw_structure)) if report is not None else None
     return data
+
+
+def series_labels(structure: nx.MultiDiGraph) -> dict[str, str]:
+    """Series id -> label, from a structure view before grouping."""
+    return {str(a["id"]): str(a.get("label", a["id"])) for _, a in structure.nodes(data=True)
+            if a.get("kind") == "series" and a.get("id")}
+
+
+def status_table(report: Report, labels: dict[str, str]) -> dict[str, object]:
+    """The series × rule-family heat map of the findings, rows with a finding only (the page's side panel)."""
+    rows, columns, cells = heat_map(report, labels)
+    shown = [r for r in rows if any(cells.get((r, c)) for c in columns)]
+    return {"columns": columns, "without": len([r for r in rows if r not in shown and r != TRUST_WIDE]),
+            "rows": [{"label": r, "cells": [dict(cells.get((r, c), {})) for c in columns]} for r in shown]}
