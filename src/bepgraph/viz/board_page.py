@@ -15,13 +15,15 @@ from datetime import date
 import networkx as nx
 
 from ..errors import ParameterError
+from ..store import Store
 from ..validation.findings import Report
 from .marks import mark_findings
 from .matrix import governance_matrix
 from .page_data import group_isolated, group_series, to_page_data
 from .review import TRUST_WIDE, heat_map
 from .sankey import sankey
-from .service import analysis_for, unplaced
+from .analysis import analyse
+from .service import unplaced
 from .views import Period, build_view
 
 __all__ = ["board_data", "sub_advisers_of_series"]
@@ -88,10 +90,10 @@ def affiliations_that_matter(control: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return out
 
 
-def board_data(store: object, view: str, as_of: date, period: Period, report: Report | None,
+def board_data(store: Store, view: str, as_of: date, period: Period, report: Report | None,
                expand: Iterable[str] = (), with_analysis: bool = True) -> dict[str, object]:
     """The JSON of ``/viz/data``: elements, clusters, the matrix (governance) or the Sankey (money)."""
-    graph = build_view(store, view, as_of, period)  # type: ignore[arg-type]
+    graph = raw = build_view(store, view, as_of, period)
     left: list[dict[str, object]] = []
     if report is not None:
         mark_findings(graph, report)
@@ -99,7 +101,7 @@ def board_data(store: object, view: str, as_of: date, period: Period, report: Re
     clusters: list[dict[str, object]] = []
     expanded = frozenset(expand)
     matrix = governance_matrix(graph).as_dict() if view == "governance" else None
-    raw_structure = graph if view == "structure" else build_view(store, "structure", as_of, period)  # type: ignore[arg-type]
+    raw_structure = graph if view == "structure" else build_view(store, "structure", as_of, period)
     if view in GROUPED_VIEWS:
         sub_of = sub_advisers_of_series(raw_structure)
         known = {sub for sub, _ in sub_of.values()} | {"all"}
@@ -115,7 +117,11 @@ def board_data(store: object, view: str, as_of: date, period: Period, report: Re
         graph = group_isolated(graph, "with no agreement in force")
     if view == "control":
         graph = group_isolated(affiliations_that_matter(graph), "with no relationship in force")
-    analysis = analysis_for(store, as_of, period).as_dict() if with_analysis else None  # type: ignore[arg-type]
+    analysis = None
+    if with_analysis:  # from the views already built where it can: the money view is the costly one
+        money = raw if view == "money" else build_view(store, "money", as_of, period)
+        control = raw if view == "control" else build_view(store, "control", as_of, period)
+        analysis = analyse(money, control).as_dict()
     data = to_page_data(graph, analysis, left)
     data["clusters"] = [c for c in clusters if c["id"] in {n["data"].get("cluster") for n in data["elements"]["nodes"]}]  # type: ignore[index,union-attr]
     data["matrix"] = matrix

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import io
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import networkx as nx
+from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
@@ -37,6 +39,7 @@ from reportlab.platypus import (CondPageBreak, Flowable, KeepTogether, PageBreak
 from svglib.svglib import svg2rlg
 
 from ..errors import BepgraphError, ParameterError
+from ..sparql import find_query
 from ..store import Store
 from ..validation.findings import Finding, Report
 from .analysis import Analysis, analyse, parties_that_matter
@@ -48,7 +51,7 @@ from .marks import findings_as_of, mark_findings
 from .matrix import GovernanceMatrix, governance_matrix
 from .page_data import group_series
 from .pack_figures import MIN_PT, heat_map_drawing, sankey_drawing, timeline_drawing
-from .review import TRUST_WIDE, Changes, changes_since, family, family_rows, heat_map
+from .review import TRUST_WIDE, Changes, changes_since, family_rows, heat_map
 from .sankey import sankey
 from .views import Period, build_view
 
@@ -79,8 +82,8 @@ SECTIONS = {
     "summary": "Executive summary",
     "contents": "Contents",
     "status": "Status of each series by rule family",
-    "timeline": "Findings at each quarter end",
     "money": "Money flow of directed brokerage",
+    "timeline": "Findings at each quarter end",
     "control": "Control and affiliation: the parties that matter",
     "governance": "Governance: trustees and board meetings",
     "structure": "Structure in force",
@@ -143,6 +146,30 @@ def _figure(drawing: Drawing, caption: str, frame: _Frame, min_font: float) -> l
     drawing.scale(scale, scale)
     drawing.width, drawing.height = drawing.width * scale, drawing.height * scale
     return [drawing, _p(caption, _CAPTION)]
+
+
+class _Elastic(Flowable):
+    """A drawing as tall as the space left on the page allows, between *low* and *high* points.
+
+    So a figure that fits its page a little smaller is drawn there, not
+    pushed to the next page leaving this one near empty; *reserve* is kept
+    for what is kept together with it (its heading and caption). Text sizes
+    do not change with the height: only the spacing does.
+    """
+
+    def __init__(self, make: Callable[[float], Drawing], low: float, high: float, reserve: float) -> None:
+        super().__init__()
+        self.make, self.low, self.high, self.reserve = make, low, high, reserve
+        self.drawing: Drawing | None = None
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        height = max(self.low, min(self.high, available_height - self.reserve))
+        self.drawing = self.make(height)
+        return self.drawing.width, self.drawing.height
+
+    def draw(self) -> None:
+        assert self.drawing is not None
+        renderPDF.draw(self.drawing, self.canv, 0, 0)
 
 
 def _legend(items: list[tuple[str, str]], frame: _Frame) -> Table:
@@ -300,14 +327,17 @@ def _money(f: _Facts, money: nx.MultiDiGraph, frame: _Frame) -> list[Flowable]:
     out.append(_p(f"Directed commissions from {f.period.start} to {f.period.end}: {c.total:,.2f} across "
                   f"{len(c.brokers)} brokers; Herfindahl-Hirschman index {c.hhi:,.0f} of 10,000 "
                   f"(above 2,500 regulators call a market highly concentrated).", _BODY))
-    drawing = sankey_drawing(flows, frame.width, min(frame.height * 0.7, 520))
+    tallest = min(frame.height * 0.7, 520.0)
+    needed = 70.0 + max(Counter(int(n["column"]) for n in flows["nodes"]).values()) * 33.0  # type: ignore[union-attr,call-overload]
+    drawing = _Elastic(lambda h: sankey_drawing(flows, frame.width, h), low=min(needed, tallest), high=tallest,
+                       reserve=150.0)
     spent = sum(float(a["amount"]) for *_, a in money.edges(data=True) if a.get("relation") == "spent")
     benefits = sum(float(a["amount"]) for *_, a in money.edges(data=True) if a.get("relation") == "benefit")
     caption = (f"Follow the bands left to right: commissions from the series (grouped by sub-adviser) to the "
                f"brokers, the payments and credits the brokers gave ({benefits:,.0f}), who received them, and the "
                f"plan ¶2 categories they were spent on ({spent:,.0f}). Band width is the amount; each node shows "
                f"its total.")
-    out = [KeepTogether(out + _figure(drawing, caption, frame, MIN_PT))]
+    out = [KeepTogether(out + [drawing, _p(caption, _CAPTION)])]
     rows: list[list[object]] = [["broker", "directed commissions", "share", "trades"]] + [
         [_p(b.label), f"{b.commission:,.2f}", f"{100 * b.share:.1f}%", str(b.trades)] for b in c.brokers]
     out.append(KeepTogether([_p("Directed commissions by broker", _H2),
@@ -455,7 +485,22 @@ def _findings(report: Report, frame: _Frame) -> list[Flowable]:
                         repeatRows=1)]
 
 
-def _about(f: _Facts, generated: date) -> list[Flowable]:
+def _sources(store: Store) -> list[tuple[str, str, str]]:
+    """The graphs loaded, with their digests and load times (graph/meta): what the pack was made from."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for t in store.query(find_query("viz/generation-construct").text):  # type: ignore[union-attr]
+        found[t.subject.value][t.predicate.value.rsplit("#", 1)[-1]] = t.object.value  # type: ignore[union-attr]
+    return sorted((g.rsplit("/graph/", 1)[-1], v.get("sha256", ""), v.get("generatedAtTime", "")[:19])
+                  for g, v in found.items())
+
+
+def _about(f: _Facts, generated: date, sources: list[tuple[str, str, str]], frame: _Frame) -> list[Flowable]:
+    table: list[Flowable] = []
+    if sources:
+        rows: list[list[object]] = [["graph loaded", "SHA-256 of its source", "loaded at"]] + [
+            [_p(g), _p(sha), at] for g, sha, at in sources]
+        table = [Spacer(1, 2 * mm), Table(rows, colWidths=[45 * mm, frame.width - 85 * mm, 40 * mm], style=_GRID,
+                                          repeatRows=1, hAlign="LEFT")]
     return [CondPageBreak(60 * mm), _Heading("about", SECTIONS["about"]),
             _p(f"Prepared by bepgraph on {generated} from the plan filing and the facts bundle loaded. Every rule is "
                f"judged as of {f.as_of} by the project's rules engine (the same findings as `bepgraph validate "
@@ -464,7 +509,7 @@ def _about(f: _Facts, generated: date) -> list[Flowable]:
                f"those derived for {f.as_of}. A finding is new, resolved or persisting by its rule and the entity "
                f"it concerns. The quarter-end figures judge every rule again as of each quarter end.", _BODY),
             _p("Rule families: BEP-n holds the rules of plan ¶n; the rule catalogue and the citations of each rule "
-               "are in the project's docs/rules.md.", _BODY)]
+               "are in the project's docs/rules.md.", _BODY), *table]
 
 
 def _footer(paper: tuple[float, float], as_of: date):  # type: ignore[no-untyped-def]
@@ -514,12 +559,13 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
                    [f for f in report.findings if f.focus.table == "agreements"])
     matrix = governance_matrix(graphs["governance"])
     generated = date.today()
+    sources = _sources(store)
 
     def story(pages: dict[str, int]) -> list[Flowable]:
         return (_summary(facts, pages, frame) + _status(facts, series_labels, frame)
-                + _timeline(facts, frame) + _money(facts, money, frame) + _control(facts, graphs["control"], frame)
+                + _money(facts, money, frame) + _timeline(facts, frame) + _control(facts, graphs["control"], frame)
                 + _governance(matrix, frame) + _structure(structure, frame) + _calendar(cal, frame)
-                + _findings(report, frame) + _about(facts, generated))
+                + _findings(report, frame) + _about(facts, generated, sources, frame))
 
     def document(target: object) -> _Doc:
         return _Doc(target, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
