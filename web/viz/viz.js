@@ -203,8 +203,11 @@
     var cy = window.bepviz.cy;
     if (!cy) { return; }
     var focus = typeof f.focus === "string" ? f.focus : f.focus.table + "/" + f.focus.id;
+    var evidence = {};
+    (f.evidence || []).concat([focus]).forEach(function (e) { evidence[e] = 1; });
     var hits = cy.nodes().filter(function (n) {
-      return (n.data("findings") || []).some(function (g) { return g.rule === f.rule && g.focus === focus; });
+      return (n.data("findings") || []).some(function (g) { return g.rule === f.rule && g.focus === focus; }) ||
+        evidence[n.data("table") + "/" + n.data("entityId")] === 1;
     });
     cy.elements().removeClass("faded match");
     if (hits.length) { cy.elements().not(hits.closedNeighborhood()).addClass("faded"); hits.addClass("match"); }
