@@ -199,6 +199,7 @@ class _Facts:
     analysis: Analysis
     timeline: list[tuple[str, int, int]]
     agreements: list[Finding]
+    in_force: frozenset[str] = frozenset()  # ids of the agreements in force on the as-of date
 
 
 def _plan_sentence(f: _Facts) -> str:
@@ -266,8 +267,12 @@ def _decisions(f: _Facts, pages: dict[str, int]) -> list[str]:
         by_agreement[finding.focus.id].append(finding)
     for agreement, found in sorted(by_agreement.items()):
         rules = ", ".join(sorted({x.rule for x in found}))
-        out.append(f"Approve an amended agreement {agreement} or end it: it breaks {rules} "
-                   f"({_page(pages, 'findings')}; its parties, {_page(pages, 'structure')}).")
+        if agreement in f.in_force:
+            out.append(f"Approve an amended agreement {agreement} or end it: it breaks {rules} "
+                       f"({_page(pages, 'findings')}; its parties, {_page(pages, 'structure')}).")
+        else:
+            out.append(f"Minute how agreement {agreement}, no longer in force, is dealt with: it broke {rules} "
+                       f"while it was ({_page(pages, 'findings')}).")
     paths = f.analysis.paths
     if paths:
         brokers = sorted({p.label for p in paths})
@@ -556,7 +561,8 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
     money, _ = group_series(graphs["money"], sub_advisers_of_series(structure), named=True)
     facts = _Facts(as_of, period, report, changes, cal, len(series_labels), analysis,
                    _timeline_points(store, cal, as_of, report),
-                   [f for f in report.findings if f.focus.table == "agreements"])
+                   [f for f in report.findings if f.focus.table == "agreements"],
+                   frozenset(str(a["id"]) for _, a in structure.nodes(data=True) if a.get("kind") == "agreement"))
     matrix = governance_matrix(graphs["governance"])
     generated = date.today()
     sources = _sources(store)
