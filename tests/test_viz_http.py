@@ -129,3 +129,28 @@ def test_the_status_table_counts_the_findings_of_each_series_by_rule_family(serv
     findings = findings_as_of(served.store, date(2004, 6, 30)).findings
     assert total == sum(max(1, len(f.series)) for f in findings)  # a finding on two series counts in both rows
     assert status["without"] == 38 - sum(1 for r in status["rows"] if not r["label"].startswith("(trust-wide"))
+
+
+def test_views_are_kept_per_loaded_data_and_dates_and_rebuilt_after_a_reload() -> None:
+    from datetime import date
+
+    from bepgraph.viz.board_page import ViewCache, board_data
+    from bepgraph.viz.views import Period
+
+    store = EmbeddedStore()
+    load_all(store)
+    views, day = ViewCache(), date(2004, 6, 30)
+    period = Period.ending(day)
+    first = board_data(store, "money", day, period, None, views=views)
+    built = views.built
+    assert built == 3  # money, structure (to group the series), control (for the analysis)
+    again = board_data(store, "money", day, period, None, views=views)
+    assert views.built == built and again == first  # nothing built again, the same answer
+    board_data(store, "control", day, period, None, views=views)
+    assert views.built == built  # the control view was kept from the money view's analysis
+    other = board_data(store, "money", date(2004, 3, 31), Period.ending(date(2004, 3, 31)), None, views=views)
+    assert views.built == built + 3 and other["asOf"] == "2004-03-31"
+    load_all(store)  # a reload writes new load times to graph/meta: every kept view misses
+    board_data(store, "money", day, period, None, views=views)
+    assert views.built == built + 6
+    assert board_data(store, "money", day, period, None) == first  # built afresh, the same facts

@@ -9,6 +9,9 @@ money view as a Sankey. The pack draws the same structures on paper.
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date
 
@@ -24,11 +27,45 @@ from .review import TRUST_WIDE, heat_map
 from .sankey import sankey
 from .analysis import analyse
 from .service import unplaced
+from .dates import _generation
 from .views import Period, build_view
 
-__all__ = ["board_data", "sub_advisers_of_series"]
+__all__ = ["ViewCache", "board_data", "sub_advisers_of_series"]
 
 GROUPED_VIEWS = ("structure", "money")
+KEEP = 32  # views kept: four views for eight sets of dates
+
+
+class ViewCache:
+    """Built views per (loaded data, view, dates); thread-safe; each caller gets its own copy to mark.
+
+    Why: a view is a pure function of the loaded data and its dates (the
+    derived status included, derived for the as-of date), and at a million
+    trades the money view's sums cost seconds; the page asks for the same
+    views again as the reader clicks. The loaded data is told by graph/meta's
+    digests, so a reload or an update makes every entry miss.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._views: OrderedDict[tuple[object, ...], nx.MultiDiGraph] = OrderedDict()
+        self.built = 0  # views built, not found: for the tests
+
+    def get(self, store: Store, name: str, as_of: date, period: Period,
+            generation: tuple[str, ...] | None = None) -> nx.MultiDiGraph:
+        key = (generation if generation is not None else _generation(store), name, as_of, period)
+        with self._lock:
+            found = self._views.get(key)
+            if found is not None:
+                self._views.move_to_end(key)
+                return copy.deepcopy(found)  # marked, grouped and trimmed by the caller: never the kept one
+        graph = build_view(store, name, as_of, period)
+        with self._lock:
+            self.built += 1
+            self._views[key] = copy.deepcopy(graph)
+            while len(self._views) > KEEP:
+                self._views.popitem(last=False)
+        return graph
 
 
 def sub_advisers_of_series(structure: nx.MultiDiGraph) -> dict[str, tuple[str, str]]:
@@ -79,11 +116,9 @@ def affiliations_that_matter(control: nx.MultiDiGraph) -> nx.MultiDiGraph:
         pair = frozenset((u, v))
         if not ({kinds[u], kinds[v]} & {"broker", "trustee"}) or pair in seen:
             if pair in seen:
-                out.edges[seen[pair]]["mutual"] = True
-                out.edges[seen[pair]].setdefault("restsOn", [])
-                for r in a.get("restsOn", []):
-                    if r not in out.edges[seen[pair]]["restsOn"]:
-                        out.edges[seen[pair]]["restsOn"].append(r)
+                kept = out.edges[seen[pair]]
+                kept["mutual"] = True
+                kept["restsOn"] = sorted(set(kept.get("restsOn", [])) | set(a.get("restsOn", [])))
             out.remove_edge(u, v, key=k)
             continue
         seen[pair] = (u, v, k)
@@ -91,9 +126,19 @@ def affiliations_that_matter(control: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 
 def board_data(store: Store, view: str, as_of: date, period: Period, report: Report | None,
-               expand: Iterable[str] = (), with_analysis: bool = True) -> dict[str, object]:
-    """The JSON of ``/viz/data``: elements, clusters, the matrix (governance) or the Sankey (money)."""
-    graph = raw = build_view(store, view, as_of, period)
+               expand: Iterable[str] = (), with_analysis: bool = True,
+               views: ViewCache | None = None) -> dict[str, object]:
+    """The JSON of ``/viz/data``: elements, clusters, the matrix (governance) or the Sankey (money).
+
+    With *views*, the views are taken from that cache (the door's), else built.
+    """
+    generation = _generation(store) if views is not None else None
+
+    def build(name: str) -> nx.MultiDiGraph:
+        return views.get(store, name, as_of, period, generation) if views is not None else \
+            build_view(store, name, as_of, period)
+
+    graph = raw = build(view)
     left: list[dict[str, object]] = []
     if report is not None:
         mark_findings(graph, report)
@@ -101,7 +146,7 @@ def board_data(store: Store, view: str, as_of: date, period: Period, report: Rep
     clusters: list[dict[str, object]] = []
     expanded = frozenset(expand)
     matrix = governance_matrix(graph).as_dict() if view == "governance" else None
-    raw_structure = graph if view == "structure" else build_view(store, "structure", as_of, period)
+    raw_structure = graph if view == "structure" else build("structure")
     if view in GROUPED_VIEWS:
         sub_of = sub_advisers_of_series(raw_structure)
         known = {sub for sub, _ in sub_of.values()} | {"all"}
@@ -119,8 +164,8 @@ def board_data(store: Store, view: str, as_of: date, period: Period, report: Rep
         graph = group_isolated(affiliations_that_matter(graph), "with no relationship in force")
     analysis = None
     if with_analysis:  # from the views already built where it can: the money view is the costly one
-        money = raw if view == "money" else build_view(store, "money", as_of, period)
-        control = raw if view == "control" else build_view(store, "control", as_of, period)
+        money = raw if view == "money" else build("money")
+        control = raw if view == "control" else build("control")
         analysis = analyse(money, control).as_dict()
     data = to_page_data(graph, analysis, left)
     data["clusters"] = [c for c in clusters if c["id"] in {n["data"].get("cluster") for n in data["elements"]["nodes"]}]  # type: ignore[index,union-attr]
