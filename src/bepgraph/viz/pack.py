@@ -527,12 +527,13 @@ def _footer(paper: tuple[float, float], as_of: date):  # type: ignore[no-untyped
     return draw
 
 
-def _timeline_points(store: Store, cal: Calendar, as_of: date, report: Report) -> list[tuple[str, int, int]]:
+def _timeline_points(store: Store, cal: Calendar, as_of: date, known: dict[date, Report]) -> list[tuple[str, int, int]]:
+    """Each quarter end judged as of itself; the runs already made for the pack (*known*) are not made again."""
     if not cal.adopted or cal.plan_date is None:
         return []
     points = []
     for day in quarter_ends(cal.plan_date, as_of):
-        run = report if day == as_of else findings_as_of(store, day)
+        run = known[day] if day in known else findings_as_of(store, day)
         points.append((quarter_label(day), run.counts["violation"], run.counts["warning"]))
     return points
 
@@ -549,7 +550,8 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
     frame = _Frame(size[0] - 2 * MARGIN, size[1] - 2 * MARGIN - 12 * mm)
     period = Period.ending(as_of, start)
     report = findings_as_of(store, as_of)
-    changes = changes_since(report, findings_as_of(store, since)) if since else None
+    before = findings_as_of(store, since) if since else None
+    changes = changes_since(report, before) if before else None
     graphs = {name: build_view(store, name, as_of, period) for name in ("structure", "control", "money", "governance")}
     for graph in graphs.values():
         mark_findings(graph, report)
@@ -560,7 +562,7 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
                      for _, a in structure.nodes(data=True) if a.get("kind") == "series"}
     money, _ = group_series(graphs["money"], sub_advisers_of_series(structure), named=True)
     facts = _Facts(as_of, period, report, changes, cal, len(series_labels), analysis,
-                   _timeline_points(store, cal, as_of, report),
+                   _timeline_points(store, cal, as_of, {as_of: report, **({since: before} if since and before else {})}),
                    [f for f in report.findings if f.focus.table == "agreements"],
                    frozenset(str(a["id"]) for _, a in structure.nodes(data=True) if a.get("kind") == "agreement"))
     matrix = governance_matrix(graphs["governance"])
