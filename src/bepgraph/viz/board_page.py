@@ -53,7 +53,8 @@ class ViewCache:
 
     def get(self, store: Store, name: str, as_of: date, period: Period,
             generation: tuple[str, ...] | None = None) -> nx.MultiDiGraph:
-        key = (generation if generation is not None else _generation(store), name, as_of, period)
+        # the store itself too: two stores can hold the same digests (one process, two apps in the tests)
+        key = (id(store), generation if generation is not None else _generation(store), name, as_of, period)
         with self._lock:
             found = self._views.get(key)
             if found is not None:

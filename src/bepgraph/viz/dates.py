@@ -35,11 +35,11 @@ class LatestFact:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[str, ...] | None = None
+        self._key: tuple[object, ...] | None = None
         self._day: date | None = None
 
     def get(self, store: Store) -> date | None:
-        key = _generation(store)
+        key = (id(store), *_generation(store))
         with self._lock:
             if key != self._key:
                 self._day, self._key = latest_fact_day(store), key

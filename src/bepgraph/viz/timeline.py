@@ -31,7 +31,7 @@ class QuarterCounts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[str, ...] | None = None
+        self._key: tuple[object, ...] | None = None
         self._counts: dict[date, tuple[int, int]] = {}
 
     def get(self, store: Store, until: date) -> list[dict[str, object]]:
@@ -39,7 +39,7 @@ class QuarterCounts:
         start = plan_date(store)
         if start is None or start > until:
             return []
-        key = _generation(store)
+        key = (id(store), *_generation(store))
         out = []
         for day in quarter_ends(start, until):
             with self._lock:
