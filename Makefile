@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml web/package.json web/package-lock.json web/graphiql/pac
 	mkdir -p $(VIZ_VENDOR)
 	cp web/node_modules/cytoscape/dist/cytoscape.min.js web/node_modules/cytoscape-svg/cytoscape-svg.js $(VIZ_VENDOR)/
 	cp web/node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.js $(VIZ_VENDOR)/cytoscape-dagre.js
+	# d3-sankey (and the d3 modules it needs) for the money view's Sankey
+	cp web/node_modules/d3-array/dist/d3-array.min.js web/node_modules/d3-path/dist/d3-path.min.js web/node_modules/d3-shape/dist/d3-shape.min.js web/node_modules/d3-sankey/dist/d3-sankey.min.js $(VIZ_VENDOR)/
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,20 +1,22 @@
-"""Board-view benchmark (issue 6): time to build each view, the page JSON and the board pack.
+"""Board-view benchmark (issues 6 and 14): each view, /viz/data over HTTP and the board pack, code beside code.
 
 For each size (trades) it generates a bundle with the project's generator
-(or reuses bench/data/bundle-N), loads it with the filing into an on-disk
-Oxigraph store, then times: each view's CONSTRUCT → networkx (median of
---runs), the findings run the views are marked with, the /viz/data JSON of
-the money view with analysis, and the whole board pack (findings, four
-views, figures, calendar, PDF). Prints a Markdown table and writes
-bench/out/viz.json.
+(or reuses bench/data/bundle-N) and, for each ``--code NAME=SRC`` (a
+checkout's src/, e.g. main's and a branch's, side by side in one run), loads
+it with the filing into the in-memory Oxigraph store in a fresh process and
+times: the money view's CONSTRUCT → networkx (median of --runs), the first
+/viz/data of the money view (it runs the findings), then /viz/data of each
+view (median of --runs, findings cached), and the whole board pack. Prints
+a Markdown table and writes bench/out/viz.json.
 
-    python bench/bench_viz.py --sizes 10000 100000 1000000 [--runs 3]
+    python bench/bench_viz.py --sizes 10000 100000 --code main=../main/src --code branch=src
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -44,12 +46,21 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
 
 
 def child(bundle: str, runs: int) -> None:
-    """Runs in a subprocess so peak memory is this size's own; prints one JSON line."""
+    """Runs in a subprocess (its own peak memory, its own code on PYTHONPATH); prints one JSON line.
+
+    Only calls both the branch's and main's code offer: load_all, build_view,
+    build_pack(store, as_of, out) and /viz/data over real HTTP.
+    """
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from bepgraph.http.app import create_app
     from bepgraph.loading import load_all
+    from bepgraph.settings import Settings
     from bepgraph.store import EmbeddedStore
-    from bepgraph.viz.marks import findings_as_of
     from bepgraph.viz.pack import build_pack
-    from bepgraph.viz.service import page_data
     from bepgraph.viz.views import VIEWS, Period, build_view
 
     period = Period.ending(AS_OF)
@@ -60,10 +71,33 @@ def child(bundle: str, runs: int) -> None:
         for name in VIEWS:
             seconds, graph = timed(lambda: build_view(store, name, AS_OF, period), runs)
             out[f"view_{name}_s"] = seconds
-            out[f"view_{name}_size"] = [graph.number_of_nodes(), graph.number_of_edges()]  # type: ignore[attr-defined]
-        out["findings_s"], report = timed(lambda: findings_as_of(store, AS_OF), 1)
-        out["findings"] = len(report.findings)  # type: ignore[attr-defined]
-        out["page_money_s"], _ = timed(lambda: page_data(store, "money", AS_OF, period, report), runs)  # type: ignore[arg-type]
+        port = _free_port()
+        app = create_app(Settings(port=port, load_on_start=False), store=store)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{port}"
+        until = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > until:
+                raise SystemExit("uvicorn did not start")
+            time.sleep(0.05)  # poll interval; the deadline bounds the wait
+
+        def get(view: str) -> object:
+            r = httpx.get(f"{base}/viz/data", params={"view": view, "asOf": AS_OF.isoformat()}, timeout=600)
+            r.raise_for_status()
+            return r
+
+        out["data_money_cold_s"], _ = timed(lambda: get("money"), 1)  # the first request runs the findings
+        for name in VIEWS:
+            out[f"data_{name}_s"], _ = timed(lambda: get(name), runs)
+        server.should_exit = True
+        thread.join(timeout=30)
         out["pack_s"], summary = timed(lambda: build_pack(store, AS_OF, Path(tmp) / "pack.pdf"), 1)
         out["pack_pages"] = summary.pages  # type: ignore[attr-defined]
         store.close()
@@ -71,32 +105,47 @@ def child(bundle: str, runs: int) -> None:
     print(json.dumps(out))
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--code", action="append", default=[], metavar="NAME=SRC",
+                        help="measure the bepgraph sources in SRC under NAME (repeat: side by side in one run); "
+                             "default: this checkout's src/")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.runs)
         return
+    codes = [tuple(c.split("=", 1)) for c in args.code] or [("this", str(ROOT / "src"))]
     args.data.mkdir(parents=True, exist_ok=True)
-    results: dict[int, dict[str, object]] = {}
+    results: dict[str, dict[str, object]] = {}
     for size in args.sizes:
         bundle = generate(size, args.data)
-        proc = subprocess.run([sys.executable, __file__, "--child", str(bundle), "--runs", str(args.runs)],
-                              check=True, capture_output=True, text=True, cwd=ROOT)
-        results[size] = json.loads(proc.stdout.strip().splitlines()[-1])
-    keys = ["load_s", "view_structure_s", "view_control_s", "view_money_s", "view_governance_s", "findings_s",
-            "page_money_s", "pack_s", "pack_pages", "peak_rss_mb"]
-    print("| trades | " + " | ".join(k.removesuffix("_s") + (" (s)" if k.endswith("_s") else "") for k in keys) + " |")
-    print("|---" * (len(keys) + 1) + "|")
-    for size, r in results.items():
+        for name, src in codes:
+            env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}"}
+            proc = subprocess.run([sys.executable, __file__, "--child", str(bundle), "--runs", str(args.runs)],
+                                  check=True, capture_output=True, text=True, cwd=ROOT, env=env)
+            results[f"{size} {name}"] = json.loads(proc.stdout.strip().splitlines()[-1])
+    keys = ["load_s", "view_money_s", "data_money_cold_s", "data_structure_s", "data_control_s", "data_money_s",
+            "data_governance_s", "pack_s", "pack_pages", "peak_rss_mb"]
+    print("| trades | code | " + " | ".join(k.removesuffix("_s") + (" (s)" if k.endswith("_s") else "") for k in keys) + " |")
+    print("|---" * (len(keys) + 2) + "|")
+    for label, r in results.items():
+        size, name = label.split(" ", 1)
         cells = [f"{r[k]:.2f}" if isinstance(r[k], float) else str(r[k]) for k in keys]
-        print(f"| {size:,} | " + " | ".join(cells) + " |")
+        print(f"| {int(size):,} | {name} | " + " | ".join(cells) + " |")
     (HERE / "out").mkdir(exist_ok=True)
-    (HERE / "out" / "viz.json").write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+    (HERE / "out" / "viz.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -190,10 +190,13 @@ def cmd_board_pack(args: argparse.Namespace) -> int:
 
     as_of = _option_day("--as-of", args.as_of)
     start = _option_day("--from", args.start)
+    since = _option_day("--since", args.since)
     assert as_of is not None  # required by the parser
+    if since is not None and since >= as_of:
+        raise ParameterError(f"--since {since} is not before --as-of {as_of}: the previous review comes first")
     store = _open(args, load=True)
     try:
-        summary = build_pack(store, as_of, Path(args.output), start)
+        summary = build_pack(store, as_of, Path(args.output), start, since=since, paper=args.paper)
     finally:
         store.close()
     print(f"wrote {summary.path}: {summary.pages} pages, {summary.findings} findings as of {as_of}")
@@ -249,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", required=True, metavar="DATE", help="judge the rules and draw the views as of DATE")
     p.add_argument("--from", dest="start", metavar="DATE",
                    help="first day of the money flow and votes shown (default: a year before --as-of)")
+    p.add_argument("--since", metavar="DATE",
+                   help="the previous review's date: findings new, resolved and persisting since then")
+    p.add_argument("--paper", choices=["a4", "letter"], default="a4", help="paper size (default a4)")
     p.add_argument("-o", "--output", required=True, metavar="PACK.pdf", help="the PDF to write")
     _add_sources(p)
     p.set_defaults(func=cmd_board_pack)

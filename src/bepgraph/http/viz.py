@@ -18,13 +18,19 @@ from fastapi.responses import FileResponse, HTMLResponse
 from ..errors import ParameterError
 from ..resources import web_dir
 from ..store import Store
-from ..viz.service import FindingsCache, page_data
+from ..viz.board_page import ViewCache, board_data
+from ..viz.dates import LatestFact
+from ..viz.timeline import QuarterCounts, plan_date
+from ..viz.service import FindingsCache
 from ..viz.views import VIEWS, Period
 
 __all__ = ["router"]
 
 router = APIRouter()
 _FINDINGS = FindingsCache()
+_LATEST = LatestFact()
+_QUARTERS = QuarterCounts()
+_VIEWS = ViewCache()
 
 # the only files served: the page's own, and the npm builds the Makefile copies to web/viz/vendor/
 FILES = {
@@ -33,6 +39,10 @@ FILES = {
     "cytoscape.min.js": "text/javascript",
     "cytoscape-dagre.js": "text/javascript",
     "cytoscape-svg.js": "text/javascript",
+    "d3-array.min.js": "text/javascript",
+    "d3-path.min.js": "text/javascript",
+    "d3-shape.min.js": "text/javascript",
+    "d3-sankey.min.js": "text/javascript",
 }
 
 
@@ -70,16 +80,35 @@ def asset(name: str) -> FileResponse:
 def data(
     store: Annotated[Store, Depends(_store)],
     view: Annotated[str, Query(description=f"one of {', '.join(VIEWS)}")] = "structure",
-    as_of: Annotated[str | None, Query(alias="asOf", description="YYYY-MM-DD; default today")] = None,
+    as_of: Annotated[str | None, Query(alias="asOf",
+                                       description="YYYY-MM-DD; default the latest day the loaded facts are dated")] = None,
     start: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD; default a year before `to`")] = None,
     end: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD; default the as-of date")] = None,
+    expand: Annotated[str, Query(description="sub-advisers whose series are drawn one by one, comma-separated, "
+                                             "or `all`")] = "",
     findings: bool = True,
     analysis: bool = True,
 ) -> dict[str, object]:
-    """A board view as Cytoscape.js elements, with the findings as of the date and the analysis."""
+    """A board view as Cytoscape.js elements (with its matrix or Sankey), the findings as of the date and the analysis."""
     if view not in VIEWS:
         raise ParameterError(f"parameter view: '{view}' is not a view (views: {', '.join(VIEWS)})")
-    day = _day("asOf", as_of) or date.today()
+    latest = _LATEST.get(store)
+    day = _day("asOf", as_of) or latest or date.today()
     period = Period.ending(day, _day("from", start), _day("to", end))
     report = _FINDINGS.get(store, day) if findings else None
-    return page_data(store, view, day, period, report, with_analysis=analysis)
+    wanted = [e for e in (part.strip() for part in expand.split(",")) if e]
+    body = board_data(store, view, day, period, report, wanted, with_analysis=analysis, views=_VIEWS)
+    body["latestFact"] = latest.isoformat() if latest else None
+    return body
+
+
+@router.get("/viz/quarters")
+def quarters(
+    store: Annotated[Store, Depends(_store)],
+    until: Annotated[str | None, Query(description="YYYY-MM-DD; default the latest dated fact")] = None,
+) -> dict[str, object]:
+    """The findings standing at each quarter end of the plan's life: the page's date slider."""
+    day = _day("until", until) or _LATEST.get(store) or date.today()
+    adopted = plan_date(store)
+    return {"planDate": adopted.isoformat() if adopted else None, "until": day.isoformat(),
+            "quarters": _QUARTERS.get(store, day)}

@@ -21,7 +21,7 @@ from decimal import Decimal
 import networkx as nx
 
 __all__ = ["AffiliationPath", "BrokerShare", "Concentration", "Exposure", "Analysis",
-           "affiliated_brokers", "affiliation_paths", "analyse", "concentration", "exposure"]
+           "affiliated_brokers", "affiliation_paths", "analyse", "concentration", "exposure", "parties_that_matter"]
 
 _PRINCIPALS = {"distributor", "adviser", "sub-adviser"}
 
@@ -180,3 +180,42 @@ def exposure(money: nx.MultiDiGraph, affiliated: set[str]) -> list[Exposure]:
 def analyse(money: nx.MultiDiGraph, control: nx.MultiDiGraph) -> Analysis:
     """The three analyses, from the money view and the control view of the same dates."""
     return Analysis(concentration(money), affiliation_paths(control), exposure(money, affiliated_brokers(control)))
+
+
+def parties_that_matter(control: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The control view cut down to the chains that make a broker affiliated or a trustee interested.
+
+    For each affiliated broker and principal, and each interested trustee and
+    principal it is linked to, the shortest chain of relationships in force;
+    the relationship edges among those parties, and one affiliation edge per
+    broker and principal. Everything else in the view explains nothing a
+    board is asked about.
+    """
+    rel = _relationship_graph(control)
+    keep: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    kinds = {n: control.nodes[n].get("kind") for n in control}
+    for a, b, attrs in control.edges(data=True):
+        if attrs.get("relation") != "affiliated":
+            continue
+        if kinds[a] == "broker" and kinds[b] in _PRINCIPALS:
+            pairs.add((a, b))
+        elif kinds[b] == "broker" and kinds[a] in _PRINCIPALS:
+            pairs.add((b, a))
+    starts = [(broker, [p]) for broker, p in sorted(pairs)]
+    principals = sorted(n for n, k in kinds.items() if k in _PRINCIPALS | {"trust"})
+    starts += [(n, principals) for n, a in control.nodes(data=True) if a.get("kind") == "trustee" and a.get("interested") is True]
+    for start, ends in starts:
+        keep.add(start)
+        for end in ends:
+            try:
+                keep.update(nx.shortest_path(rel, start, end))
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                continue
+    out = nx.MultiDiGraph(**control.graph)
+    for n in sorted(keep):
+        out.add_node(n, **control.nodes[n])
+    for a, b, k, attrs in control.edges(keys=True, data=True):
+        if a in keep and b in keep and (attrs.get("relation") != "affiliated" or (a, b) in pairs):
+            out.add_edge(a, b, key=k, **attrs)
+    return out

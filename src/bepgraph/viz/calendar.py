@@ -51,6 +51,17 @@ class Calendar:
     as_of: date
     continuances: tuple[Continuance, ...]
     reports: tuple[ReportDue, ...]
+    plan_date: date | None = None  # the day the plan was adopted (the filing's)
+
+    @property
+    def in_effect(self) -> tuple[Continuance, ...]:
+        """The series for which the plan is in effect on the as-of date."""
+        return tuple(c for c in self.continuances
+                     if c.in_effect_from <= self.as_of and (c.until is None or c.until > self.as_of))
+
+    @property
+    def adopted(self) -> bool:
+        return self.plan_date is not None and self.plan_date <= self.as_of
 
     @property
     def missing(self) -> tuple[ReportDue, ...]:
@@ -67,7 +78,10 @@ def compliance_calendar(store: Store, as_of: date) -> Calendar:
         derive_as_of(store, as_of)
         graph = to_networkx(store.query(find_query("viz/calendar-construct").text))  # type: ignore[arg-type]
     continuances, reports = [], []
+    plan_date = None
     for _, a in graph.nodes(data=True):
+        if a.get("kind") == "plan" or "planDate" in a:
+            plan_date = _day(a.get("planDate"))
         if a.get("kind") == "in-effect":
             continuances.append(Continuance(str(a.get("series")), str(a.get("label", a.get("series"))),
                                             _day(a["from"]), _day(a.get("until")),  # type: ignore[arg-type]
@@ -77,4 +91,4 @@ def compliance_calendar(store: Store, as_of: date) -> Calendar:
                                      a.get("report"), _day(a.get("delivered"))))  # type: ignore[arg-type]
     continuances.sort(key=lambda c: (c.label, c.in_effect_from))
     reports.sort(key=lambda r: r.period_start)
-    return Calendar(as_of, tuple(continuances), tuple(reports))
+    return Calendar(as_of, tuple(continuances), tuple(reports), plan_date)

@@ -17,7 +17,9 @@ import networkx as nx
 from ..errors import BepgraphError
 from .page_data import collapse_groups
 
-__all__ = ["FILL", "figure", "render_svg"]
+__all__ = ["FILL", "FONT_PT", "figure", "render_svg"]
+
+FONT_PT = 10.0  # the smallest text Graphviz is asked for (edge labels); the pack never shrinks a figure below 8 pt
 
 FILL = {
     "trust": "#c6d4f0", "adviser": "#c8ddfb", "sub-adviser": "#dcecfd", "distributor": "#e2d4f7",
@@ -54,7 +56,7 @@ def _coverage_as_counts(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return out
 
 
-def figure(graph: nx.MultiDiGraph) -> graphviz.Digraph:
+def figure(graph: nx.MultiDiGraph, rankdir: str = "LR") -> graphviz.Digraph:
     """A Graphviz digraph of a view: nodes filled by kind, ringed by the worst finding, one rank per layer."""
     if graph.graph.get("view") == "governance":
         graph = collapse_groups(graph)
@@ -62,20 +64,20 @@ def figure(graph: nx.MultiDiGraph) -> graphviz.Digraph:
         graph = _coverage_as_counts(graph)
     ids = {node: f"n{i}" for i, node in enumerate(sorted(graph.nodes))}
     view = graph.graph.get("view")
-    dot = graphviz.Digraph(graph_attr={"rankdir": "LR", "fontname": "Helvetica",
-                                       "fontsize": "10", "nodesep": "0.15", "ranksep": "0.6",
+    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
+                                       "fontsize": "10", "nodesep": "0.12", "ranksep": "0.5",
                                        "splines": "true", "concentrate": "false"},
-                           node_attr={"fontname": "Helvetica", "fontsize": "8", "shape": "box",
-                                      "style": "rounded,filled", "margin": "0.05,0.02", "height": "0.2"},
-                           edge_attr={"fontname": "Helvetica", "fontsize": "6", "color": "#8c959f",
+                           node_attr={"fontname": "Helvetica", "fontsize": "10", "shape": "box",
+                                      "style": "rounded,filled", "margin": "0.08,0.04", "height": "0.3"},
+                           edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#8c959f",
                                       "arrowsize": "0.5"})
     layers: dict[object, list[str]] = defaultdict(list)
     for node, attrs in sorted(graph.nodes(data=True)):
         kind = str(attrs.get("kind", "other"))
         severity = attrs.get("severity")
-        dot.node(ids[node], _short(str(attrs.get("label", node))), fillcolor=FILL.get(kind, FILL["other"]),
+        dot.node(ids[node], _short(str(attrs.get("label", node)), 22), fillcolor=FILL.get(kind, FILL["other"]),
                  color=BORDER.get(str(severity), "#57606a"), penwidth="2.5" if severity else "0.6",
-                 shape="diamond" if attrs.get("interested") is True else "box")
+                 shape="octagon" if attrs.get("interested") is True else "box")
         if "layer" in attrs and view != "structure":
             layers[attrs["layer"]].append(ids[node])
     for layer, members in sorted(layers.items(), key=lambda kv: str(kv[0])):
@@ -86,7 +88,7 @@ def figure(graph: nx.MultiDiGraph) -> graphviz.Digraph:
     widest = max((Decimal(a.get("amount", 0)) for *_, a in graph.edges(data=True)), default=Decimal(0))
     for u, v, attrs in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1], str(e[2].get("relation")))):
         relation = str(attrs.get("relation", ""))
-        label = f"{Decimal(attrs['amount']):,.0f}" if "amount" in attrs else relation
+        label = f"{Decimal(attrs['amount']):,.0f}" if "amount" in attrs else relation.replace("_", " ")
         if attrs.get("count", 1) != 1 and "amount" not in attrs:
             label += f" ×{attrs['count']}"
         width = 0.5 + 4 * float(Decimal(attrs["amount"]) / widest) if "amount" in attrs and widest else 0.7
@@ -98,9 +100,9 @@ def figure(graph: nx.MultiDiGraph) -> graphviz.Digraph:
     return dot
 
 
-def render_svg(graph: nx.MultiDiGraph) -> bytes:
+def render_svg(graph: nx.MultiDiGraph, rankdir: str = "LR") -> bytes:
     """The figure as SVG; Graphviz's ``dot`` program must be installed (Debian: graphviz)."""
     try:
-        return figure(graph).pipe(format="svg")
+        return figure(graph, rankdir).pipe(format="svg")
     except graphviz.ExecutableNotFound as exc:
         raise BepgraphError("Graphviz's `dot` was not found: install Graphviz (apt-get install graphviz)") from exc

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import networkx as nx
 
-__all__ = ["COLLAPSE_ABOVE", "collapse_groups", "to_page_data"]
+__all__ = ["COLLAPSE_ABOVE", "collapse_groups", "group_isolated", "group_series", "to_page_data"]
 
 COLLAPSE_ABOVE = 120  # nodes; a view larger than this collapses its groups
 
@@ -61,6 +61,70 @@ def collapse_groups(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
             edge["amount"] = Decimal(edge.get("amount", 0)) + Decimal(attrs["amount"])  # type: ignore[arg-type]
     for (a, b, relation), attrs in sorted(sums.items()):
         out.add_edge(a, b, key=relation, **attrs)
+    return out
+
+
+def group_series(graph: nx.MultiDiGraph, sub_adviser_of: dict[str, tuple[str, str]],
+                 expanded: frozenset[str] = frozenset(), named: bool = False) -> tuple[nx.MultiDiGraph, list[dict[str, object]]]:
+    """The series of each sub-adviser drawn as one node, except the sub-advisers in *expanded*.
+
+    *sub_adviser_of* maps a series node to its sub-adviser (id, label). The
+    group node carries ``cluster`` (the sub-adviser's id, what the page sends
+    back to expand it) and ``members``; *named* puts the sub-adviser's name in
+    its label (where the sub-adviser is not drawn beside it). Returns the graph
+    and the clusters found, expanded or not.
+    """
+    series = [n for n, a in graph.nodes(data=True) if a.get("kind") == "series" and n in sub_adviser_of]
+    members: dict[str, list[str]] = defaultdict(list)
+    for n in series:
+        members[sub_adviser_of[n][0]].append(n)
+    names = {sub: label for sub, label in sub_adviser_of.values()}
+    clusters = [{"id": sub, "label": names[sub], "series": len(nodes), "expanded": sub in expanded}
+                for sub, nodes in sorted(members.items(), key=lambda kv: names[kv[0]])]
+    out = graph.copy()
+    for sub, nodes in members.items():
+        if sub in expanded:
+            for n in nodes:
+                out.nodes[n]["cluster"] = sub
+            continue
+        for n in nodes:
+            out.nodes[n]["group"] = f"series of {sub}"
+            out.nodes[n]["cluster"] = sub
+    collapsed = collapse_groups(out)
+    for sub, nodes in members.items():
+        group = f"group:series of {sub}"
+        if group in collapsed:
+            word = "series"
+            collapsed.nodes[group]["label"] = (f"{names[sub]}: {len(nodes)} {word}" if named
+                                               else f"{len(nodes)} {word}")
+            collapsed.nodes[group]["kind"] = "series"
+            collapsed.nodes[group]["collapsed"] = True
+            collapsed.nodes[group].pop("group", None)
+    return collapsed, clusters
+
+
+_PLURAL = {"series": "series", "sub-adviser": "sub-advisers", "broker": "broker-dealers", "trustee": "trustees",
+           "organization": "other organizations", "agreement": "agreements"}
+
+
+def group_isolated(graph: nx.MultiDiGraph, why: str) -> nx.MultiDiGraph:
+    """Nodes no edge of the view touches, one node per kind ("13 broker-dealers *why*"), members listed.
+
+    A layered layout stacks unconnected nodes in one column taller than the
+    screen; grouped, they take one box and the details panel lists them.
+    """
+    alone: dict[str, list[str]] = defaultdict(list)
+    for node, attrs in graph.nodes(data=True):
+        if graph.degree(node) == 0 and not attrs.get("group"):
+            alone[str(attrs.get("kind", "other"))].append(node)
+    out = graph.copy()
+    for kind, nodes in sorted(alone.items()):
+        if len(nodes) < 2:
+            continue
+        labels = sorted(str(graph.nodes[n].get("label", n)) for n in nodes)
+        out.remove_nodes_from(nodes)
+        out.add_node(f"isolated:{kind}", kind=kind, label=f"{len(nodes)} {_PLURAL.get(kind, kind)} {why}",
+                     members=sorted(nodes), memberLabels=labels, count=len(nodes), isolated=True)
     return out
 
 

@@ -1,0 +1,57 @@
+"""The findings standing at each quarter end of the plan's life, for the page's date slider.
+
+Why a cache of its own: each quarter end is a whole validation run; the
+slider asks for a dozen of them and keeps only two counts of each, so the
+counts are kept per loaded data (the graph/meta digests) and per day, apart
+from the findings cache that keeps whole reports for a few dates.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+from ..sparql import find_query
+from ..store import Store
+from .dates import _generation, quarter_ends, quarter_label
+from .marks import findings_as_of
+
+__all__ = ["QuarterCounts", "plan_date"]
+
+
+def plan_date(store: Store) -> date | None:
+    """The day the plan was adopted (viz/plan-date-select), None without a filing."""
+    for row in store.query(find_query("viz/plan-date-select").text):  # type: ignore[union-attr]
+        return date.fromisoformat(row["planDate"].value)  # type: ignore[index]
+    return None
+
+
+class QuarterCounts:
+    """Violations and warnings standing at each quarter end, per loaded data; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[object, ...] | None = None
+        self._counts: dict[date, tuple[int, int]] = {}
+
+    def get(self, store: Store, until: date) -> list[dict[str, object]]:
+        """Every quarter end from the plan's adoption to *until*, with its counts."""
+        start = plan_date(store)
+        if start is None or start > until:
+            return []
+        key = (id(store), *_generation(store))
+        out = []
+        for day in quarter_ends(start, until):
+            with self._lock:
+                if key != self._key:
+                    self._key, self._counts = key, {}
+                known = self._counts.get(day)
+            if known is None:
+                counts = findings_as_of(store, day).counts
+                known = (counts["violation"], counts["warning"])
+                with self._lock:
+                    if key == self._key:
+                        self._counts[day] = known
+            out.append({"quarter": quarter_label(day), "end": day.isoformat(),
+                        "violations": known[0], "warnings": known[1]})
+        return out
