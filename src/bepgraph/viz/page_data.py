@@ -41,7 +41,8 @@ def collapse_groups(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     for node, attrs in graph.nodes(data=True):
         if node not in merged_into:
             out.add_node(node, **attrs)
-    for group, nodes in members.items():
+    for group, unordered in sorted(members.items()):
+        nodes = sorted(unordered)  # the order the store returned them in is no order: every store must agree
         first = graph.nodes[nodes[0]]
         findings = [f for n in nodes for f in graph.nodes[n].get("findings", [])]
         severities = [graph.nodes[n]["severity"] for n in nodes if "severity" in graph.nodes[n]]
