@@ -51,6 +51,9 @@ _LENGTH = struct.Struct("!Q")
 _LENGTHS = struct.Struct("!QQ")
 _FIRST_READ = 1 << 16  # lengths, header and a small body in one read
 _PIPE_SIZE = 1 << 20  # Linux's default pipe-max-size
+# the worker answers on a thread with this much stack (reserved, touched only as used): pyoxigraph's
+# parser and evaluator recurse, and 8 MiB took a query nested 5,000 groups deep down with the process
+_STACK_SIZE = 256 << 20
 
 
 class WorkerDied(Exception):
@@ -116,6 +119,17 @@ def _serve(requests: int, answers: int, make_handler: Callable[[], Handler]) -> 
         code = 1
     finally:
         os._exit(code)
+
+
+def _serve_on_a_large_stack(requests: int, answers: int,
+                            make_handler: Callable[[], Handler]) -> None:  # pragma: no cover - child
+    try:
+        threading.stack_size(_STACK_SIZE)
+        thread = threading.Thread(target=_serve, args=(requests, answers, make_handler))
+        thread.start()
+        thread.join()
+    finally:
+        os._exit(1)  # _serve leaves by os._exit itself; this only runs if the thread could not start
 
 
 def _stop(worker: _Worker) -> None:
@@ -269,7 +283,7 @@ class WorkerPool:
             # touches a closed descriptor that a file opened later reuses
             gc.disable()
             _close_all_but(request_r, answer_w)
-            _serve(request_r, answer_w, self._make_handler)
+            _serve_on_a_large_stack(request_r, answer_w, self._make_handler)
         os.close(request_r)
         os.close(answer_w)
         worker = _Worker(pid, request_w, answer_r, generation)

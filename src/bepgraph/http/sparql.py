@@ -44,7 +44,8 @@ def get_runner(request: Request) -> QueryRunner:
         runner = getattr(state, "sparql_runner", None)
         if runner is None or runner.store is not state.store:
             settings: Settings = state.settings
-            runner = QueryRunner(state.store, settings.query_timeout_s, settings.result_limit)
+            runner = QueryRunner(state.store, settings.query_timeout_s, settings.result_limit,
+                                 service_allow=settings.service_allow)
             state.sparql_runner = runner
     return runner
 
@@ -136,6 +137,9 @@ def _service_description(request: Request) -> Response:
     triples = [q.triple for q in ox.parse(path=str(STATIC / "service-description.ttl"),
                                           format=ox.RdfFormat.TURTLE, base_iri=endpoint)]
     settings: Settings = request.app.state.settings
+    if settings.service_allow:  # federation is a feature only where the operator listed endpoints
+        triples.append(ox.Triple(ox.NamedNode(endpoint), ox.NamedNode(_SD + "feature"),
+                                 ox.NamedNode(_SD + "BasicFederatedQuery")))
     if settings.allow_updates:
         triples.append(ox.Triple(ox.NamedNode(endpoint), ox.NamedNode(_SD + "supportedLanguage"),
                                  ox.NamedNode(_SD + "SPARQL11Update")))
