@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from ..errors import BepgraphError, InputError, QueryError
@@ -19,6 +19,7 @@ from ..settings import Settings
 from ..store import Store, open_store
 from . import gsp, health, index, sparql, viz
 from .auth import check_update_settings
+from .gate import BodyRefused, guarded
 from .graphql import graphql_router
 
 __all__ = ["create_app", "get_store"]
@@ -38,12 +39,17 @@ class _Service(FastAPI):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await guarded(self, scope, receive, send, self._answer)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.user_middleware:
             scope["app"] = self  # as Starlette sets it: the handlers reach the store through it
             try:
                 response = await sparql.direct_response(scope, receive)
             except BepgraphError as exc:
                 response = error_response(exc)
+            except BodyRefused as exc:
+                response = exc.response()
             if response is not None:
                 await response(scope, receive, send)
                 return
@@ -78,6 +84,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.exception_handler(BepgraphError)
     async def _bepgraph_error(request: Request, exc: BepgraphError) -> JSONResponse:
         return error_response(exc)
+
+    @app.exception_handler(BodyRefused)
+    async def _body_refused(request: Request, exc: BodyRefused) -> Response:
+        return exc.response()
 
     app.include_router(health.router)
     app.include_router(sparql.router)
