@@ -197,3 +197,44 @@ def test_pages_open_for_a_browser_and_carry_the_script_that_asks_for_the_token(l
 @pytest.mark.server
 def test_without_a_read_token_pages_are_served_unchanged(open_app: str) -> None:
     assert "/auth.js" not in httpx.get(open_app + "/", headers={"accept": "text/html"}).text
+
+
+# --- the server's own limits --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def limited(store: EmbeddedStore) -> Iterator[str]:
+    """The app under the uvicorn configuration ``bepgraph serve`` uses."""
+    import threading
+
+    import uvicorn
+
+    from bepgraph.http.server import server_config
+
+    port = free_port()
+    server = uvicorn.Server(server_config(create_app(Settings(load_on_start=False), store=store), "127.0.0.1", port))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    until = time.monotonic() + 30
+    while not server.started and time.monotonic() < until:
+        time.sleep(0.02)  # poll until uvicorn listens, bounded by the deadline
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("size", [100_000, 5_000_000])
+def test_a_request_head_past_64_kib_is_refused_431(limited: str, size: int) -> None:
+    answer = _raw(limited, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * size + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
+    assert b"HeadersTooLarge" in answer
+
+
+@pytest.mark.server
+def test_ordinary_requests_pass_the_server_limits(limited: str) -> None:
+    with httpx.Client(base_url=limited) as client:
+        for _ in range(3):  # on one keep-alive connection
+            assert client.get("/healthz", headers={"x-some": "a" * 8000}).status_code == 200
+        body = b"ASK {} # " + b"x" * 200_000  # a body larger than the head limit is no head
+        assert client.post("/sparql", content=body, headers={"content-type": "application/sparql-query"}).status_code == 200

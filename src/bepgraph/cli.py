@@ -169,7 +169,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .http.app import create_app
-    from .http.gate import server_limits
+    from .http.server import server_config
     from .settings import Settings
 
     settings = Settings.from_env(
@@ -183,8 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ParameterError(f"--host {settings.host} is reachable from other machines and every read would be "
                              "open: set BEPGRAPH_READ_TOKEN, or pass --public to serve the data to anyone")
     print(f"bepgraph: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
-                                           log_level="warning", **server_limits()))
+    server = uvicorn.Server(server_config(create_app(settings), settings.host, settings.port))
     server.run()  # a Ctrl-C stops it gracefully, and uvicorn raises the signal again once it has stopped
     return EXIT_INTERRUPTED if server.should_exit else EXIT_OK
 

@@ -33,7 +33,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ..settings import Settings
 from ..sparql_protocol import token_matches
 
-__all__ = ["BODY_IDLE_S", "BodyRefused", "guarded", "server_limits"]
+__all__ = ["BODY_IDLE_S", "BodyRefused", "guarded"]
 
 BODY_IDLE_S = 30.0  # seconds a request body may stall between chunks
 AUTH_SCRIPT = Path(__file__).resolve().parent / "static" / "auth.js"
@@ -53,12 +53,6 @@ class BodyRefused(HTTPException):
     def response(self) -> Response:
         """The answer; the connection is closed, as the rest of the body is not read."""
         return _problem(self.status_code, self.kind, self.detail, {"connection": "close"})
-
-
-def server_limits() -> dict[str, Any]:
-    """uvicorn's own limits for slow or oversized clients (header bytes, idle keep-alive, graceful stop)."""
-    return {"h11_max_incomplete_event_size": 16 * 1024, "timeout_keep_alive": 5,
-            "timeout_graceful_shutdown": 10, "limit_concurrency": 256}
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
