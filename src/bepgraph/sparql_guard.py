@@ -64,7 +64,26 @@ def check_update(text: str, base_iri: str | None, allowed: Sequence[str]) -> Non
     _checked(text, base_iri, tuple(allowed), True)
 
 
+_NOT_OPERATOR_CHARS = {ord(c): None for c in "!&|+*/^=<>-"}
+
+
+def _plainly_fine(text: str) -> bool:
+    """Whether *text* cannot be refused, by counts that bound the scan's from above (C speed, no tokens):
+    no 'service' or 'load' anywhere, fewer brackets than the nesting bound, fewer operator characters and
+    deepening words than the operator bound. Most queries are decided here (the scan took 1 ms for a
+    curated query)."""
+    low = text.lower()  # str methods, not case-blind regexes: those took 0.5 ms each on a curated query
+    if "service" in low or "load" in low:
+        return False
+    if text.count("{") + text.count("(") + text.count("[") > MAX_NESTING:
+        return False
+    deepening = low.count("union") + low.count("minus") + low.count("optional")
+    return len(text) - len(text.translate(_NOT_OPERATOR_CHARS)) + deepening <= MAX_OPERATORS
+
+
 def _checked(text: str, base_iri: str | None, allowed: tuple[str, ...], update: bool) -> None:
+    if _plainly_fine(text):
+        return
     if len(text) <= 1 << 14:
         refusal = _remembered(text, base_iri, allowed, update)
     else:
