@@ -194,3 +194,14 @@ def test_serve_is_interrupted_by_ctrl_c_with_exit_130() -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_serve_of_a_bad_bundle_exits_2_with_the_problems_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "matters.csv").write_text("id,name\nx,y\n", encoding="utf-8")
+    done = subprocess.run([str(BEPGRAPH), "serve", "--port", str(free_port()), str(bad)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "BEPGRAPH_READ_TOKEN": ""})
+    assert done.returncode == 2
+    assert "matters.csv:1: column action: required column is missing" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -183,8 +183,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ParameterError(f"--host {settings.host} is reachable from other machines and every read would be "
                              "open: set BEPGRAPH_READ_TOKEN, or pass --public to serve the data to anyone")
     print(f"bepgraph: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    server = uvicorn.Server(server_config(create_app(settings), settings.host, settings.port))
-    server.run()  # a Ctrl-C stops it gracefully, and uvicorn raises the signal again once it has stopped
+    app = create_app(settings)
+    server = uvicorn.Server(server_config(app, settings.host, settings.port))
+    try:
+        server.run()  # a Ctrl-C stops it gracefully, and uvicorn raises the signal again once it has stopped
+    except SystemExit:
+        failure = getattr(app, "startup_error", None)
+        if failure is not None:  # uvicorn printed its message and exits 3 for any start it could not make
+            return failure.exit_code
+        raise
     return EXIT_INTERRUPTED if server.should_exit else EXIT_OK
 
 

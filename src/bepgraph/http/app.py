@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import BepgraphError, InputError, QueryError
 from ..loading import load_all
@@ -38,8 +38,24 @@ class _Service(FastAPI):
     (CORS, compression) then applies to ``/sparql`` too.
     """
 
+    startup_error: BepgraphError | None = None  # why the lifespan could not start the service, if it could not
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().__call__(scope, receive, self._plain_startup_failure(send))
+            return
         await guarded(self, scope, receive, send, self._answer)
+
+    def _plain_startup_failure(self, send: Send) -> Send:
+        """*send*, with a start refused for a bepgraph reason (a bad bundle, a store that cannot be
+        opened) reported as its message rather than a traceback."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and self.startup_error is not None:
+                message = dict(message, message=f"bepgraph: {self.startup_error}")
+            await send(message)
+
+        return sending
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.user_middleware:
@@ -69,16 +85,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
-        app.state.store = store or open_store(settings.store)
-        if own and settings.load_on_start:
-            load_all(app.state.store, list(settings.bundles) if settings.bundles else None, settings.plan)
+        try:
+            app.state.store = store or open_store(settings.store)
+            if own and settings.load_on_start:
+                load_all(app.state.store, list(settings.bundles) if settings.bundles else None, settings.plan)
+        except BepgraphError as exc:
+            service.startup_error = exc
+            raise
         try:
             yield
         finally:
             if own:
                 app.state.store.close()
 
-    app = _Service(title="bepgraph", lifespan=lifespan)
+    app = service = _Service(title="bepgraph", lifespan=lifespan)
     app.state.settings = settings
 
     @app.exception_handler(BepgraphError)
