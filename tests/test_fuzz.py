@@ -136,8 +136,8 @@ def test_mutated_bundles_load_or_are_rejected_with_located_problems_and_the_stor
             assert exc.exit_code == 2
             assert exc.problems, case
             for problem in exc.problems:
-                assert problem.file and problem.reason, (case, problem)
-                assert problem.file.endswith(".csv") or problem.file == str(bundle), (case, problem)
+                assert problem.file.endswith(".csv") and problem.line > 0 and problem.reason, (case, problem)
+                assert str(problem).startswith(f"{problem.file}:{problem.line}"), (case, problem)
             assert _fingerprint(store) == before, f"case {case}: a rejected bundle changed the store"
     assert outcomes[0] and outcomes[2], outcomes  # the campaign reached both outcomes
 
