@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 
@@ -14,6 +18,8 @@ from bepgraph.cli import main
 from bepgraph.loading import bundle_graph
 from bepgraph.namespaces import BEP, graph_iri
 from bepgraph.sparql import named_queries
+
+from .servers import free_port
 
 BEPGRAPH = Path(sys.executable).with_name("bepgraph")
 
@@ -135,3 +141,67 @@ def test_installed_command_exits_with_the_documented_codes(mini_bundle: Path, qu
     fault = bepgraph("load", str(mini_bundle), "--store", str(blocked / "db"))
     assert fault.returncode == 3
     assert "cannot open the store" in fault.stderr and "Traceback" not in fault.stderr
+
+
+# --- every mistake has its exit code and a message ---------------------------------------------------
+
+def test_export_of_a_graph_that_is_not_an_iri_exits_2_naming_it(mini_bundle: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", str(mini_bundle), "--graph", "notanIRI"]) == 2
+    err = capsys.readouterr().err
+    assert "'notanIRI' is not an absolute IRI" in err and "Traceback" not in err
+
+
+def test_export_of_a_graph_the_store_does_not_hold_exits_2_naming_it(mini_bundle: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", str(mini_bundle), "--graph", "http://example.org/no-such-graph"]) == 2
+    captured = capsys.readouterr()
+    assert "<http://example.org/no-such-graph> is not a graph of this store" in captured.err
+    assert captured.out == ""
+
+
+def test_query_without_a_name_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query"]) == 2
+    assert "name a query" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.org"])
+def test_serve_on_an_address_others_reach_refuses_to_start_without_a_read_token(
+        host: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BEPGRAPH_READ_TOKEN", raising=False)
+    assert main(["serve", "--host", host, "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "BEPGRAPH_READ_TOKEN" in err and "--public" in err
+
+
+def test_serve_is_interrupted_by_ctrl_c_with_exit_130() -> None:
+    port = free_port()
+    with subprocess.Popen([str(BEPGRAPH), "serve", "--port", str(port)], stderr=subprocess.PIPE,
+                          env={**os.environ, "BEPGRAPH_READ_TOKEN": ""}) as process:
+        try:
+            until = time.monotonic() + 120  # the example bundle loads first
+            while time.monotonic() < until and process.poll() is None:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)  # poll interval, bounded by the deadline
+            assert process.poll() is None
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=60)
+            assert process.returncode == 130
+            assert b"Traceback" not in err
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def test_serve_of_a_bad_bundle_exits_2_with_the_problems_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "matters.csv").write_text("id,name\nx,y\n", encoding="utf-8")
+    done = subprocess.run([str(BEPGRAPH), "serve", "--port", str(free_port()), str(bad)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "BEPGRAPH_READ_TOKEN": ""})
+    assert done.returncode == 2
+    assert "matters.csv:1: column action: required column is missing" in done.stderr
+    assert "Traceback" not in done.stderr

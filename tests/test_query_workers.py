@@ -48,10 +48,16 @@ def _ask(runner: QueryRunner, query: str) -> bool:
 
 
 def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    # the busiest of its threads: a worker answers on a thread of its own, its main thread only waits
+    states = []
+    for task in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            states.append(task.read_text().rsplit(")", 1)[1].split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    if not states:
         return "gone"
+    return next((s for s in "RD" if s in states), states[0])
 
 
 # --- the pool -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -96,7 +97,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             print(f"{name:45} {q.title}" + (f"  [{params}]" if params else ""))
         return EXIT_OK
     if not args.query:
-        raise BepgraphError("name a query (see `bepgraph query --list`) or a .rq file")
+        raise ParameterError("name a query (see `bepgraph query --list`) or a .rq file")
     query = find_query(args.query)
     values: dict[str, str] = {}
     for item in args.param:
@@ -124,8 +125,16 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.graph is not None:
+        try:
+            ox.NamedNode(args.graph)
+        except ValueError:
+            raise ParameterError(f"--graph '{args.graph}' is not an absolute IRI") from None
     store = _open(args, load=True)
     try:
+        if args.graph is not None and args.graph not in (graphs := store.named_graphs()):
+            raise ParameterError(f"--graph <{args.graph}> is not a graph of this store; its graphs: "
+                                 + ", ".join(sorted(graphs)))
         data = store.dump(EXPORT_FORMATS[args.format], args.graph)
     finally:
         store.close()
@@ -163,6 +172,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .http.app import create_app
+    from .http.server import server_config
     from .settings import Settings
 
     settings = Settings.from_env(
@@ -172,8 +182,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     if settings.allow_updates and not settings.token:
         raise ParameterError("--allow-updates needs the environment variable BEPGRAPH_TOKEN (the bearer token)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
-    return EXIT_OK
+    if not _loopback(settings.host) and not settings.read_token and not args.public:
+        raise ParameterError(f"--host {settings.host} is reachable from other machines and every read would be "
+                             "open: set BEPGRAPH_READ_TOKEN, or pass --public to serve the data to anyone")
+    app = create_app(settings)
+    server = uvicorn.Server(server_config(app, settings.host, settings.port))
+    try:
+        server.run()  # a Ctrl-C stops it gracefully, and uvicorn raises the signal again once it has stopped
+    except SystemExit:
+        failure = getattr(app, "startup_error", None)
+        if failure is not None:  # uvicorn printed its message and exits 3 for any start it could not make
+            return failure.exit_code
+        raise
+    return EXIT_INTERRUPTED if server.should_exit else EXIT_OK
+
+
+def _loopback(host: str) -> bool:
+    """Whether *host* is reachable only from this machine (a name other than localhost is not assumed to be)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _option_day(option: str, raw: str | None) -> date | None:
@@ -244,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--allow-updates", action="store_true",
                    help="enable SPARQL Update and the Graph Store Protocol (needs BEPGRAPH_TOKEN)")
+    p.add_argument("--public", action="store_true",
+                   help="serve on an address other machines reach without BEPGRAPH_READ_TOKEN (every read open)")
     _add_sources(p)
     p.set_defaults(func=cmd_serve)
 

@@ -51,6 +51,12 @@ _LENGTH = struct.Struct("!Q")
 _LENGTHS = struct.Struct("!QQ")
 _FIRST_READ = 1 << 16  # lengths, header and a small body in one read
 _PIPE_SIZE = 1 << 20  # Linux's default pipe-max-size
+# workers run this much nicer than the server: with every core busy with runaway queries, the server
+# must still get the CPU to notice a deadline, kill the worker and answer (timeout + 1 s under load)
+_NICENESS = 5
+# the worker answers on a thread with this much stack (reserved, touched only as used): pyoxigraph's
+# parser and evaluator recurse, and 8 MiB took a query nested 5,000 groups deep down with the process
+_STACK_SIZE = 256 << 20
 
 
 class WorkerDied(Exception):
@@ -118,8 +124,32 @@ def _serve(requests: int, answers: int, make_handler: Callable[[], Handler]) -> 
         os._exit(code)
 
 
-def _stop(worker: _Worker) -> None:
-    """Kill and reap a worker, and close the parent's ends of its pipes."""
+def _serve_on_a_large_stack(requests: int, answers: int,
+                            make_handler: Callable[[], Handler]) -> None:  # pragma: no cover - child
+    try:
+        threading.stack_size(_STACK_SIZE)
+        thread = threading.Thread(target=_serve, args=(requests, answers, make_handler))
+        thread.start()
+        thread.join()
+    finally:
+        os._exit(1)  # _serve leaves by os._exit itself; this only runs if the thread could not start
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _stop(worker: _Worker, wait: bool = True) -> None:
+    """Kill a worker, close the parent's ends of its pipes, and reap it (in the background unless *wait*).
+
+    Why in the background: a killed process is reaped only once the kernel
+    has freed its memory, which for a runaway query holding gigabytes takes
+    a while; the request whose deadline passed should not wait for that, nor
+    the event loop that answers everyone else.
+    """
     for fd in (worker.requests, worker.answers):
         try:
             os.close(fd)
@@ -129,10 +159,10 @@ def _stop(worker: _Worker) -> None:
         os.kill(worker.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    try:
-        os.waitpid(worker.pid, 0)
-    except ChildProcessError:
-        pass
+    if wait:
+        _reap(worker.pid)
+    else:
+        threading.Thread(target=_reap, args=(worker.pid,), name=f"reap-{worker.pid}", daemon=True).start()
 
 
 def _stop_all(workers: set[_Worker]) -> None:
@@ -253,7 +283,7 @@ class WorkerPool:
             self._workers.discard(worker)
             if worker in self._idle:
                 self._idle.remove(worker)
-        _stop(worker)
+        _stop(worker, wait=False)
 
     def _fork(self) -> _Worker:
         """A new worker (called holding the pool lock, so no other fork or pipe is half made)."""
@@ -269,7 +299,8 @@ class WorkerPool:
             # touches a closed descriptor that a file opened later reuses
             gc.disable()
             _close_all_but(request_r, answer_w)
-            _serve(request_r, answer_w, self._make_handler)
+            os.nice(_NICENESS)
+            _serve_on_a_large_stack(request_r, answer_w, self._make_handler)
         os.close(request_r)
         os.close(answer_w)
         worker = _Worker(pid, request_w, answer_r, generation)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import ParameterError
+
 __all__ = ["Settings"]
 
 
@@ -21,6 +23,11 @@ class Settings:
     plan: Path | None = None  # None: the JNL Series Trust filing
     allow_updates: bool = False
     token: str | None = None  # bearer token for updates (BEPGRAPH_TOKEN)
+    read_token: str | None = None  # bearer token for every read (BEPGRAPH_READ_TOKEN); None: reads are open
+    service_allow: tuple[str, ...] = ()  # the only endpoints SERVICE/LOAD may call (BEPGRAPH_SERVICE_ALLOW)
+    max_body: int = 4 << 20  # bytes of a /sparql or /graphql request body (BEPGRAPH_MAX_BODY)
+    max_gsp_body: int = 256 << 20  # bytes of a /gsp request body, which only a writer may send (BEPGRAPH_MAX_GSP_BODY)
+    cors_origins: tuple[str, ...] = ()  # origins a browser may call from (BEPGRAPH_CORS_ORIGINS); none by default
     query_timeout_s: float = 30.0
     result_limit: int = 100_000
     max_page_size: int = 100
@@ -35,10 +42,41 @@ class Settings:
         if "BEPGRAPH_TOKEN" in env and env["BEPGRAPH_TOKEN"]:
             values["token"] = env["BEPGRAPH_TOKEN"]
         if "BEPGRAPH_QUERY_TIMEOUT" in env:
-            values["query_timeout_s"] = float(env["BEPGRAPH_QUERY_TIMEOUT"])
+            values["query_timeout_s"] = _number("BEPGRAPH_QUERY_TIMEOUT", env["BEPGRAPH_QUERY_TIMEOUT"], float)
         if "BEPGRAPH_RESULT_LIMIT" in env:
-            values["result_limit"] = int(env["BEPGRAPH_RESULT_LIMIT"])
+            values["result_limit"] = _number("BEPGRAPH_RESULT_LIMIT", env["BEPGRAPH_RESULT_LIMIT"], int)
         if "BEPGRAPH_STORE" in env:
             values["store"] = env["BEPGRAPH_STORE"]
+        if env.get("BEPGRAPH_READ_TOKEN"):
+            values["read_token"] = env["BEPGRAPH_READ_TOKEN"]
+        for name, key in (("BEPGRAPH_SERVICE_ALLOW", "service_allow"), ("BEPGRAPH_CORS_ORIGINS", "cors_origins")):
+            if name in env:
+                values[key] = tuple(item.strip() for item in env[name].split(",") if item.strip())
+        for name, key in (("BEPGRAPH_MAX_BODY", "max_body"), ("BEPGRAPH_MAX_GSP_BODY", "max_gsp_body")):
+            if name in env:
+                values[key] = _size(name, env[name])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _number(name: str, raw: str, kind: type[float] | type[int]) -> float:
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ParameterError(f"{name} '{raw}' is not a number") from None
+    if not value > 0:
+        raise ParameterError(f"{name} must be positive, not '{raw}'")
+    return value
+
+
+def _size(name: str, raw: str) -> int:
+    """A byte count, plain or with a k/M/G suffix (powers of 1024)."""
+    text = raw.strip().upper().removesuffix("B")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    try:
+        value = int(text[:-1] if scale > 1 else text) * scale
+    except ValueError:
+        raise ParameterError(f"{name} '{raw}' is not a size in bytes (e.g. 4194304 or 4M)") from None
+    if value <= 0:
+        raise ParameterError(f"{name} must be positive, not '{raw}'")
+    return value

@@ -43,6 +43,7 @@ import pyoxigraph as ox
 
 from .errors import QueryError
 from .query_workers import Handler, Outcome, WorkerDied, WorkerPool
+from .sparql_guard import GuardError, check_query, check_update
 from .store import EmbeddedStore, RemoteStore, Store
 
 __all__ = [
@@ -454,6 +455,8 @@ def evaluate(
         return Answer(_GRAPH_TYPE[graph_fmt], ox.serialize(triples, format=graph_fmt))  # type: ignore[arg-type]
     except SyntaxError as exc:
         raise ProtocolError(400, f"SPARQL syntax error: {exc}", "QuerySyntaxError") from None
+    except RuntimeError as exc:  # pyoxigraph's evaluation errors: an unknown function, an unbound SERVICE, …
+        raise ProtocolError(400, f"the query cannot be evaluated: {exc}", "QueryEvaluationError") from None
     except OSError as exc:
         raise ProtocolError(500, f"the store could not be read: {exc}", "StoreError") from None
 
@@ -477,20 +480,35 @@ def _query_handler(store: EmbeddedStore) -> Handler:
     return handle
 
 
+def _loads(update: str) -> bool:
+    """Whether *update* has a LOAD operation (its failures are the source's, not the store's)."""
+    return any(word == "LOAD" for word, _, _, _ in _top_level_words(update))
+
+
 class QueryRunner:
     """Runs the endpoint's queries under a timeout that really stops them, and its updates in place."""
 
-    def __init__(self, store: Store, timeout_s: float, result_limit: int, max_workers: int = 8) -> None:
+    def __init__(self, store: Store, timeout_s: float, result_limit: int, max_workers: int = 8,
+                 service_allow: Sequence[str] = ()) -> None:
         self.store = store
         self.timeout_s = timeout_s
         self.result_limit = result_limit
+        self.service_allow = tuple(service_allow)  # the only endpoints SERVICE and LOAD may reach
         self._http = httpx.Client() if isinstance(store, RemoteStore) else None
         self.workers = (WorkerPool(store, lambda: _query_handler(store), max_workers)
                         if isinstance(store, EmbeddedStore) else None)
 
     # queries
 
+    def guard(self, text: str, base_iri: str | None, update: bool = False) -> None:
+        """Refuse (400) a text that would call out or nest too deep, before any worker or store sees it."""
+        try:
+            (check_update if update else check_query)(text, base_iri, self.service_allow)
+        except GuardError as exc:
+            raise ProtocolError(400, str(exc), exc.kind) from None
+
     def query(self, text: str, dataset: Dataset, accept: str | None, base_iri: str | None = None) -> Answer:
+        self.guard(text, base_iri)
         if isinstance(self.store, RemoteStore):
             return self._remote_query(text, dataset, accept)
         workers = self._workers()
@@ -501,6 +519,7 @@ class QueryRunner:
 
     async def query_async(self, text: str, dataset: Dataset, accept: str | None, base_iri: str | None = None) -> Answer:
         """:meth:`query` from an event loop, which waits for the worker itself (see ``WorkerPool.run_async``)."""
+        self.guard(text, base_iri)
         if isinstance(self.store, RemoteStore):
             outcome = await asyncio.to_thread(self._remote_outcome, text, dataset, accept)
             if isinstance(outcome, ProtocolError):
@@ -583,8 +602,15 @@ class QueryRunner:
     # updates
 
     def update(self, text: str, using: Sequence[str], using_named: Sequence[str], base_iri: str | None) -> None:
-        """Apply an update in place, so every later query sees it."""
+        """Apply an update in place, so every later query sees it.
+
+        pyoxigraph's errors are mapped as SPARQL 1.1 Update asks: an operation
+        on a graph that does not exist (CLEAR, DROP, MOVE) or one that does
+        (CREATE) fails the request unless it says SILENT, and so does a LOAD
+        whose source cannot be read or parsed; all are the client's (400).
+        """
         store = self.store
+        self.guard(text, base_iri, update=True)
         if isinstance(store, RemoteStore):
             params = [("update", text)] + [("using-graph-uri", g) for g in using] \
                 + [("using-named-graph-uri", g) for g in using_named]
@@ -606,8 +632,14 @@ class QueryRunner:
                 store.reader().update(rewritten, base_iri=base_iri)
             except SyntaxError as exc:
                 raise ProtocolError(400, f"SPARQL Update syntax error: {exc}", "QuerySyntaxError") from None
+            except RuntimeError as exc:
+                raise ProtocolError(400, f"the update failed and changed nothing: {exc} (SILENT ignores "
+                                         "this failure)", "UpdateError") from None
             except OSError as exc:
-                raise ProtocolError(500, f"the store could not be written: {exc}", "StoreError") from None
+                if _loads(rewritten):
+                    raise ProtocolError(400, f"the LOAD source could not be read: {exc}; nothing was changed",
+                                        "UpdateError") from None
+                raise ProtocolError(503, f"the store could not be written: {exc}", "StoreError") from None
             finally:
                 store.mark_written()  # the query processes forked before now are retired
 

@@ -189,7 +189,7 @@ def check(request: Request, sent: Sent) -> list[str]:
 
 
 @contextmanager
-def running(app: object, port: int, deadline_s: float = 30.0) -> Iterator[str]:
+def running(app: object, port: int, deadline_s: float = 30.0, headers: dict[str, str] | None = None) -> Iterator[str]:
     """Serve *app* with uvicorn on 127.0.0.1:*port* in a thread until the block ends; yields the base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
@@ -198,7 +198,7 @@ def running(app: object, port: int, deadline_s: float = 30.0) -> Iterator[str]:
     until = time.monotonic() + deadline_s
     while True:
         try:
-            if httpx.get(base + "/healthz", timeout=2.0).status_code == 200:
+            if httpx.get(base + "/healthz", timeout=2.0, headers=headers).status_code == 200:
                 break
         except httpx.HTTPError:
             pass

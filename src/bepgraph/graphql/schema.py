@@ -148,8 +148,16 @@ class _Limits(AddValidationRules):
         super().__init__(list(_LIMIT_RULES))
 
 
+class _Schema(strawberry.Schema):
+    """Logs only internal faults: a client's own mistakes (syntax, validation, limits, bad arguments)
+    are answered to the client and are not errors of the service."""
+
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        super().process_errors([e for e in errors if should_mask_error(e)], execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
         # factories: a fresh extension per request (the caches themselves are shared by maxsize)
         extensions=[

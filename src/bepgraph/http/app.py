@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from starlette.types import Receive, Scope, Send
+from fastapi.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import BepgraphError, InputError, QueryError
 from ..loading import describe, load_for_use
@@ -21,6 +21,7 @@ from ..settings import Settings
 from ..store import Store, open_store
 from . import gsp, health, index, sparql, viz
 from .auth import check_update_settings
+from .gate import BodyRefused, guarded
 from .graphql import graphql_router
 
 __all__ = ["create_app", "get_store"]
@@ -39,13 +40,34 @@ class _Service(FastAPI):
     (CORS, compression) then applies to ``/sparql`` too.
     """
 
+    startup_error: BepgraphError | None = None  # why the lifespan could not start the service, if it could not
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().__call__(scope, receive, self._plain_startup_failure(send))
+            return
+        await guarded(self, scope, receive, send, self._answer)
+
+    def _plain_startup_failure(self, send: Send) -> Send:
+        """*send*, with a start refused for a bepgraph reason (a bad bundle, a store that cannot be
+        opened) reported as its message rather than a traceback."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and self.startup_error is not None:
+                message = dict(message, message=f"bepgraph: {self.startup_error}")
+            await send(message)
+
+        return sending
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.user_middleware:
             scope["app"] = self  # as Starlette sets it: the handlers reach the store through it
             try:
                 response = await sparql.direct_response(scope, receive)
             except BepgraphError as exc:
                 response = error_response(exc)
+            except BodyRefused as exc:
+                response = exc.response()
             if response is not None:
                 await response(scope, receive, send)
                 return
@@ -65,25 +87,33 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
-        app.state.store = store or open_store(settings.store)
-        if own and settings.load_on_start:
-            load_for_use(app.state.store, list(settings.bundles) if settings.bundles else None, settings.plan,
-                         progress=sys.stderr.isatty())
-            for line in describe(app.state.store):
-                print(f"bepgraph: serving {line}", file=sys.stderr)
-            print(f"bepgraph: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
+        try:
+            app.state.store = store or open_store(settings.store)
+            if own and settings.load_on_start:
+                load_for_use(app.state.store, list(settings.bundles) if settings.bundles else None, settings.plan,
+                             progress=sys.stderr.isatty())
+                for line in describe(app.state.store):
+                    print(f"bepgraph: serving {line}", file=sys.stderr)
+                print(f"bepgraph: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
+        except BepgraphError as exc:
+            service.startup_error = exc
+            raise
         try:
             yield
         finally:
             if own:
                 app.state.store.close()
 
-    app = _Service(title="bepgraph", lifespan=lifespan)
+    app = service = _Service(title="bepgraph", lifespan=lifespan)
     app.state.settings = settings
 
     @app.exception_handler(BepgraphError)
     async def _bepgraph_error(request: Request, exc: BepgraphError) -> JSONResponse:
         return error_response(exc)
+
+    @app.exception_handler(BodyRefused)
+    async def _body_refused(request: Request, exc: BodyRefused) -> Response:
+        return exc.response()
 
     app.include_router(health.router)
     app.include_router(sparql.router)

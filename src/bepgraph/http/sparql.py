@@ -44,7 +44,8 @@ def get_runner(request: Request) -> QueryRunner:
         runner = getattr(state, "sparql_runner", None)
         if runner is None or runner.store is not state.store:
             settings: Settings = state.settings
-            runner = QueryRunner(state.store, settings.query_timeout_s, settings.result_limit)
+            runner = QueryRunner(state.store, settings.query_timeout_s, settings.result_limit,
+                                 service_allow=settings.service_allow)
             state.sparql_runner = runner
     return runner
 
@@ -117,6 +118,8 @@ async def _run(request: Request, runner: QueryRunner, params: list[tuple[str, st
                query: str | None, update: str | None) -> Response:
     if query is not None and update is not None:
         raise ProtocolError(400, "give either a query or an update, not both")
+    if query is None and update is None:
+        raise ProtocolError(400, "the request gives neither 'query' nor 'update'")
     if update is not None:
         require_writer(request)
         if _all(params, "default-graph-uri") or _all(params, "named-graph-uri"):
@@ -124,7 +127,7 @@ async def _run(request: Request, runner: QueryRunner, params: list[tuple[str, st
         await run_in_threadpool(runner.update, update, _all(params, "using-graph-uri"),
                                 _all(params, "using-named-graph-uri"), _endpoint(request))
         return Response(status_code=204)
-    assert query is not None
+    assert query is not None  # one of the two, checked above
     dataset = Dataset.of(_all(params, "default-graph-uri"), _all(params, "named-graph-uri"))
     answer = await runner.query_async(query, dataset, request.headers.get("accept"), _endpoint(request))
     return Response(memoryview(answer.body), media_type=answer.media_type)  # sent as it is, not copied
@@ -136,6 +139,9 @@ def _service_description(request: Request) -> Response:
     triples = [q.triple for q in ox.parse(path=str(STATIC / "service-description.ttl"),
                                           format=ox.RdfFormat.TURTLE, base_iri=endpoint)]
     settings: Settings = request.app.state.settings
+    if settings.service_allow:  # federation is a feature only where the operator listed endpoints
+        triples.append(ox.Triple(ox.NamedNode(endpoint), ox.NamedNode(_SD + "feature"),
+                                 ox.NamedNode(_SD + "BasicFederatedQuery")))
     if settings.allow_updates:
         triples.append(ox.Triple(ox.NamedNode(endpoint), ox.NamedNode(_SD + "supportedLanguage"),
                                  ox.NamedNode(_SD + "SPARQL11Update")))

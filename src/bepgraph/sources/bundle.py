@@ -22,6 +22,7 @@ from typing import IO
 
 from ..errors import BundleError, Problem
 from ..namespaces import entity_iri
+from .files import irregular_bundle_files
 from .ntriples import bep, iri, literal, typed
 from .tables import CATEGORY_CODES, TABLE_ORDER, TABLES, Column, Table
 
@@ -378,6 +379,8 @@ def read_bundle(
             problems.append(Problem(name, 0, "", f"unknown table (known: {', '.join(TABLE_ORDER)})"))
     if not present:
         problems.append(Problem(str(folder), 0, "", "holds no CSV files of the facts bundle"))
+    if irregular := irregular_bundle_files(folder, present.values()):  # before anything is hashed or opened
+        raise BundleError(problems + irregular)
 
     known: dict[str, dict[str, str]] = {name: {} for name in [*TABLES, "plan"]}
     for table_name, ids in known_ids.items():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import FilingError
 from ..namespaces import DATA, entity_iri
+from .files import irregular_file
 from .ntriples import bep, iri, literal, triple, typed
 
 __all__ = ["Filing", "Party", "ScheduleSeries", "read_filing", "slug", "filing_triples"]
@@ -104,6 +105,8 @@ def _defined_term(body: str, term: str, source: Path) -> str:
 
 def read_filing(path: Path) -> Filing:
     """Read the plan filing at *path*; raises FilingError naming whatever is missing."""
+    if (irregular := irregular_file(path)) is not None:  # a FIFO would block the read for good
+        raise FilingError(f"cannot read the plan filing: {irregular}")
     try:
         raw = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
