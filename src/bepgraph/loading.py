@@ -21,11 +21,12 @@ from tqdm import tqdm
 import pyoxigraph as ox
 
 from .errors import BundleError, FilingError, ParameterError
-from .holdings import Holdings, RowJudge, canonical, judge_lines, line_quads, repeat_quads, transfers
+from .holdings import REPEATS, Holdings, RowJudge, canonical, judge_lines, line_quads, repeat_quads, transfers
 from .namespaces import BEP, graph_iri
 from .resources import example_bundle, filing_path, ontology_files
 from .sources.bundle import BundleSource, read_bundle
 from .sources.filing import Filing, filing_triples, read_filing, slug
+from .sources.ntriples import literal
 from .store import META, Commit, Store, provenance_quads
 
 __all__ = ["LoadReport", "bundle_graph", "describe", "load_all", "load_bundle", "load_filing", "load_for_use",
@@ -148,6 +149,18 @@ class _Load:
         self.staged: dict[str, str] = {}  # final -> staging graph
         self.repeats: dict[str, set[str]] = {}  # final -> lines it repeats
         self.records: list[ox.Quad] = []
+        self.written: str | None = None  # a staging graph of the repeat records, added to graph/meta at the commit
+
+    def _record_repeats(self, final: str, lines: set[str]) -> None:
+        """Stage *final*'s repeat records as N-Triples (a million records load in Rust, not as update text)."""
+        self.repeats[final] = lines
+        if not lines:
+            return
+        if self.written is None:
+            self.written = self.store.scratch_graph()
+            self.store.begin_load([self.written])
+        head = f"<{final}> <{REPEATS}> "
+        self.store.append_graph(self.written, "".join(head + literal(line) + " .\n" for line in sorted(lines)).encode())
 
     def _others(self) -> tuple[list[str], dict[str, set[str]], dict[str, str]]:
         physical = {g: g for g in self.kept} | {s: f for f, s in self.staged.items()}
@@ -167,7 +180,7 @@ class _Load:
         outcome = judge_lines(self.store, others, lines)
         staging = self._stage(final)
         self.store.append_graph(staging, _bytes(outcome.lines))
-        self.repeats[final] = outcome.repeats
+        self._record_repeats(final, outcome.repeats)
         self.records += provenance_quads(final, source, sha256)
 
     def add_bundle(self, final: str, folder: Path, filing: Filing, progress: bool) -> BundleSource:
@@ -188,7 +201,7 @@ class _Load:
         except BaseException:
             source.close()
             raise
-        self.repeats[final] = outcome.repeats
+        self._record_repeats(final, outcome.repeats)
         extra = {"file": ";".join(f"{name}={sha}" for name, sha in sorted(source.files.items()))}
         self.records += provenance_quads(final, str(source.folder.resolve()), source.digest, extra)
         return source
@@ -198,8 +211,8 @@ class _Load:
                                    {g: self.holdings.repeats.get(g, set()) for g in self.kept})
         commit = Commit(moves={s: f for f, s in self.staged.items()}, forget=list(self.replaced))
         commit.inserts += self.records
-        for final, lines in self.repeats.items():
-            commit.inserts += repeat_quads(final, lines)
+        if self.written is not None:
+            commit.adds[self.written] = META
         for graph, lines in moved.items():
             commit.inserts += line_quads(graph, lines)
         for graph, lines in dropped.items():
@@ -207,7 +220,7 @@ class _Load:
         self.store.commit(commit)
 
     def abort(self) -> None:
-        self.store.abort(list(self.staged.values()))
+        self.store.abort([*self.staged.values(), *([self.written] if self.written else [])])
 
 
 def load_bundle(store: Store, folder: Path, filing: Filing, progress: bool = False) -> tuple[str, dict[str, int]]:

@@ -56,7 +56,8 @@ JOURNAL = graph_iri("journal")  # the graphs a load in progress has written, dro
 STAGING = graph_iri("staging/")
 _PENDING = BEP + "pendingGraph"
 _COMMITTED = BEP + "committed"
-_MOVES_TO = BEP + "movesTo"  # in the journal of a committed load: staging graph -> the graph it becomes
+_MOVES_TO = BEP + "movesTo"
+_ADDS_TO = BEP + "addsTo"  # a staging graph of records, added to graph/meta  # in the journal of a committed load: staging graph -> the graph it becomes
 _PROV = "http://www.w3.org/ns/prov#"
 _DCT = "http://purl.org/dc/terms/"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -154,6 +155,7 @@ class Commit:
     """
 
     moves: dict[str, str] = field(default_factory=dict)  # staging graph -> final graph
+    adds: dict[str, str] = field(default_factory=dict)  # staging graph -> graph it is added to (graph/meta)
     forget: list[str] = field(default_factory=list)
     deletes: list[ox.Quad] = field(default_factory=list)
     inserts: list[ox.Quad] = field(default_factory=list)
@@ -173,6 +175,9 @@ class Commit:
             if staging != final:  # a staging graph a source filled with nothing new does not exist
                 ops += [f"DROP SILENT GRAPH <{ox.NamedNode(final).value}>",
                         f"MOVE SILENT <{ox.NamedNode(staging).value}> TO <{ox.NamedNode(final).value}>"]
+        for staging, target in self.adds.items() if moves else ():
+            ops += [f"ADD SILENT <{ox.NamedNode(staging).value}> TO <{ox.NamedNode(target).value}>",
+                    f"DROP SILENT GRAPH <{ox.NamedNode(staging).value}>"]
         if pending:
             ops.append(f"DROP SILENT GRAPH <{JOURNAL}>")
         return " ;\n".join(ops) if ops else ""
@@ -227,6 +232,10 @@ class Store(ABC):
     def close(self) -> None:
         """Release the store; the embedded on-disk store flushes here."""
 
+    def scratch_graph(self) -> str:
+        """A new staging graph of its own (records a load adds to graph/meta at its commit)."""
+        return STAGING + uuid.uuid4().hex
+
     def staging_graph(self, final: str) -> str:
         """Where a load writes a source before its commit: a graph no reader counts yet.
 
@@ -234,7 +243,7 @@ class Store(ABC):
         after a crash (:meth:`begin_load`); a graph being replaced is always
         written apart, so its old content stays whole until the commit.
         """
-        return STAGING + uuid.uuid4().hex
+        return self.scratch_graph()
 
     def begin_load(self, graphs: Sequence[str]) -> None:
         """Note *graphs* as written by a load that has not committed, so that a crash drops them."""
@@ -320,28 +329,30 @@ class EmbeddedStore(Store):
         # by recover() if the process dies before they are done.
         moves = {a: b for a, b in commit.moves.items() if a != b}
         journal = " ".join([f"<{JOURNAL}> <{_COMMITTED}> true ."] + [
-            f"<{ox.NamedNode(a).value}> <{_MOVES_TO}> <{ox.NamedNode(b).value}> ." for a, b in moves.items()])
+            f"<{ox.NamedNode(a).value}> <{_MOVES_TO}> <{ox.NamedNode(b).value}> ." for a, b in moves.items()] + [
+            f"<{ox.NamedNode(a).value}> <{_ADDS_TO}> <{ox.NamedNode(b).value}> ." for a, b in commit.adds.items()])
         text = commit.update_text(pending=False, moves=False)
         text = (text + " ;\n" if text else "") + f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {journal} }} }}"
         self.update(text)
-        self._roll_forward(moves)
+        self._roll_forward(moves, commit.adds)
 
-    def _roll_forward(self, moves: Mapping[str, str]) -> None:
+    def _roll_forward(self, moves: Mapping[str, str], adds: Mapping[str, str] | None = None) -> None:
         """Put each committed staging graph in place of the graph it replaces; safe to run again.
 
         A move is struck from the journal once its graph is in place and
         before its staging graph is removed, so a rerun never copies a
         staging graph that was half removed.
         """
-        for staging, final in moves.items():
+        steps = [(a, b, _MOVES_TO) for a, b in moves.items()] + [(a, b, _ADDS_TO) for a, b in (adds or {}).items()]
+        for staging, final, how in steps:
             source, target = ox.NamedNode(staging), ox.NamedNode(final)
             with self._write_lock, self._writing(), tempfile.TemporaryFile() as spool:
                 self._store.dump(spool, format=ox.RdfFormat.N_TRIPLES, from_graph=source)
                 spool.seek(0)
-                if self._store.contains_named_graph(target):
+                if how == _MOVES_TO and self._store.contains_named_graph(target):
                     self._store.remove_graph(target)
                 self._store.bulk_load(spool, format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
-                self._store.update(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ <{source.value}> <{_MOVES_TO}> <{target.value}> }} }}")
+                self._store.update(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ <{source.value}> <{how}> <{target.value}> }} }}")
         rows = self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{_PENDING}> ?g }} }}")
         for graph in sorted(row["g"].value for row in rows):  # type: ignore[union-attr,index]
             if graph.startswith(STAGING):  # moved, or emptied by nothing new: no longer needed
@@ -353,9 +364,10 @@ class EmbeddedStore(Store):
             return []
         committed = bool(self.query(f"ASK {{ GRAPH <{JOURNAL}> {{ <{JOURNAL}> <{_COMMITTED}> true }} }}"))
         if committed:  # the load committed before it died: finish it
-            moves = {row["s"].value: row["f"].value  # type: ignore[index]
-                     for row in self.query(f"SELECT ?s ?f WHERE {{ GRAPH <{JOURNAL}> {{ ?s <{_MOVES_TO}> ?f }} }}")}  # type: ignore[union-attr]
-            self._roll_forward(moves)
+            steps = {how: {row["s"].value: row["f"].value  # type: ignore[index]
+                           for row in self.query(f"SELECT ?s ?f WHERE {{ GRAPH <{JOURNAL}> {{ ?s <{how}> ?f }} }}")}  # type: ignore[union-attr]
+                     for how in (_MOVES_TO, _ADDS_TO)}
+            self._roll_forward(steps[_MOVES_TO], steps[_ADDS_TO])
             return []
         return super().recover()
 
