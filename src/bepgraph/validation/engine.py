@@ -96,6 +96,7 @@ class Shapes:
 
     paths: tuple[Path, ...]
     constraints: tuple[Compiled, ...]
+    graph: rdflib.Graph = field(default_factory=rdflib.Graph, compare=False, repr=False)  # the parsed shapes
 
     @property
     def shape_iris(self) -> frozenset[str]:
@@ -123,7 +124,7 @@ def load_shapes(paths: Sequence[Path]) -> Shapes:
     paths = tuple(Path(p) for p in paths)
     graph, origin = _parse(paths)
     fallback = ", ".join(str(p) for p in paths)
-    return Shapes(paths, tuple(compile_shapes(graph, lambda node: origin.get(node, fallback))))
+    return Shapes(paths, tuple(compile_shapes(graph, lambda node: origin.get(node, fallback))), graph)
 
 
 def _focus_blocks(focus: Iterable[str]) -> list[str]:
