@@ -127,17 +127,14 @@ def load_shapes(paths: Sequence[Path]) -> Shapes:
     return Shapes(paths, tuple(compile_shapes(graph, lambda node: origin.get(node, fallback))), graph)
 
 
-def _focus_blocks(focus: Iterable[str]) -> list[str]:
+def _focus_blocks(focus: Iterable[str]) -> list[list[str]]:
     terms = []
     for iri in dict.fromkeys(focus):
         try:
             terms.append(str(ox.NamedNode(iri)))
         except ValueError:
             raise ParameterError(f"focus node '{iri}' is not an IRI (blank nodes cannot be focused)") from None
-    return [
-        "VALUES ?this { " + " ".join(terms[i:i + FOCUS_BATCH]) + " } "
-        for i in range(0, len(terms), FOCUS_BATCH)
-    ]
+    return [terms[i:i + FOCUS_BATCH] for i in range(0, len(terms), FOCUS_BATCH)]
 
 
 def _selected(shapes: Shapes, only: Iterable[str] | None) -> list[Compiled]:
@@ -151,7 +148,10 @@ def _selected(shapes: Shapes, only: Iterable[str] | None) -> list[Compiled]:
 
 
 def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
-    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
+    """A node as ShapeResult.focus writes it: an IRI bare, a blank node as ``_:id``, a literal in N-Triples."""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term) if isinstance(term, ox.Literal) else term.value
 
 
 def _message(c: Compiled, values: Mapping[str, str]) -> str:
@@ -171,13 +171,13 @@ def _results(c: Compiled, rows: ox.QuerySolutions) -> list[ShapeResult]:
             continue
         value, path = row["value"] if "value" in names else None, c.path
         bindings: dict[str, str] = {}
+        if "path" in names and isinstance(row["path"], ox.NamedNode):
+            path = row["path"].value  # sh:closed, or a SHACL-SPARQL ?path
         if c.sparql:
             bindings = {n: str(row[n]) for n in names if row[n] is not None}
-            if "path" in names and isinstance(row["path"], ox.NamedNode):
-                path = row["path"].value
             if value is None and c.path is None:
                 value = focus  # SHACL: a node shape's SPARQL result without ?value reports the focus node
-        subst = dict(c.params) | {n: _text(row[n]) for n in names if row[n] is not None}
+        subst = dict(c.params) | {n: _text(row[n]) for n in names if row[n] is not None and not n.startswith("_")}
         out.append(ShapeResult(
             focus=_text(focus), shape=c.shape, severity=c.severity, message=_message(c, subst),
             component=c.component, path=path, value=str(value) if value is not None else None,
@@ -215,17 +215,23 @@ def validate(store: Store, shapes: Shapes, *, focus: Iterable[str] | None = None
     those shapes (a node shape brings its property shapes).
     """
     constraints = _selected(shapes, only)
-    blocks = [""] if focus is None else _focus_blocks(focus)
+    blocks: list[list[str] | None] = [None] if focus is None else list(_focus_blocks(focus))
     subclasses = _subclasses(store, frozenset().union(*(c.target_classes for c in constraints)))
-    results: set[ShapeResult] = set()
+    results: list[ShapeResult] = []
     for c in constraints:
+        # one result per solution of this constraint's query; two constraints that find the same
+        # thing give two results, as SHACL reports them (two sh:class values, say)
+        found: dict[ShapeResult, None] = {}
         for block in blocks:
-            results.update(_results(c, store.query(c.query(block, subclasses))))  # type: ignore[arg-type]
+            found.update(dict.fromkeys(_results(c, store.query(c.query(block, subclasses)))))  # type: ignore[arg-type]
+        results.extend(found)
     return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message))
 
 
 # --- the W3C report --------------------------------------------------------------------
-def _node(text: str) -> ox.NamedNode | ox.BlankNode:
+def _node(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if text.startswith('"'):
+        return _term(text)  # a literal focus node (sh:targetNode "x", sh:targetObjectsOf)
     return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text)
 
 
@@ -301,7 +307,7 @@ def report_graph(results: Sequence[ShapeResult], conforms: bool) -> bytes:
             ox.Quad(node, rdf_type, sh("ValidationResult"), g),
             ox.Quad(node, sh("focusNode"), _node(r.focus), g),
             ox.Quad(node, sh("sourceShape"), _node(r.shape), g),
-            ox.Quad(node, sh("resultSeverity"), ox.NamedNode(_SEVERITY_IRI[r.severity]), g),
+            ox.Quad(node, sh("resultSeverity"), ox.NamedNode(_SEVERITY_IRI.get(r.severity, r.severity)), g),
             ox.Quad(node, sh("sourceConstraintComponent"), ox.NamedNode(r.component), g),
             ox.Quad(node, sh("resultMessage"), ox.Literal(r.message), g),
         ]
