@@ -74,7 +74,7 @@ _SHAPE_KEYS = {
     "maxExclusive", "pattern", "flags", "minLength", "maxLength", "equals", "disjoint", "lessThan",
     "lessThanOrEquals", "not", "and", "or", "xone", "node", "defaultValue", "declare",
     "closed", "ignoredProperties", "languageIn", "uniqueLang", "qualifiedValueShape", "qualifiedMinCount",
-    "qualifiedMaxCount", "qualifiedValueShapesDisjoint", "prefixes",
+    "qualifiedMaxCount", "qualifiedValueShapesDisjoint", "prefixes", "select",
 }
 _SPARQL_KEYS = {"select", "prefixes", "message", "deactivated"}
 # Oxigraph 0.5 stores "1"^^xsd:byte as "1"^^xsd:integer: these datatypes cannot be told apart after loading.
@@ -201,8 +201,9 @@ class _Compiler:
             raise self.fail(shape, f"sh:{key} must be an integer, not {node.n3()}") from None
 
     def flag(self, node: Node, key: str) -> bool:
+        """SHACL's ``true``: the literal "true"^^xsd:boolean itself ("1"^^xsd:boolean is another term)."""
         value = self.one(node, key)
-        return value is not None and isinstance(value, Literal) and value.toPython() is True
+        return isinstance(value, Literal) and value.datatype == URIRef(XSD + "boolean") and str(value) == "true"
 
     def items(self, shape: Node, key: str, node: Node) -> list[Node]:
         if (node, URIRef(RDF + "first"), None) not in self.g and str(node) != RDF + "nil":
@@ -352,7 +353,7 @@ class _Compiler:
         elif self.values(shape, "ignoredProperties"):
             raise self.fail(shape, "sh:ignoredProperties without sh:closed true has no effect; remove it or close the shape")
         yield from self.qualified(shape, focus, path, stack)
-        yield from self.pair_constraints(shape, focus, path, v if path else (value or self.fresh()), reach)
+        yield from self.pair_constraints(shape, focus, path, v if path else (value or self.fresh()), reach, top)
         yield from self.logical_constraints(shape, each, stack, v)
 
     def datatype(self, shape: Node, node: Node, v: str) -> str:
@@ -392,9 +393,7 @@ class _Compiler:
         keys = ("qualifiedMinCount", "qualifiedMaxCount", "qualifiedValueShapesDisjoint")
         qvs = self.values(shape, "qualifiedValueShape")
         if not qvs:
-            if any(self.values(shape, k) for k in keys):
-                raise self.fail(shape, "sh:qualifiedMinCount/sh:qualifiedMaxCount need sh:qualifiedValueShape")
-            return
+            return  # SHACL: a component whose mandatory parameter is absent does not apply
         if path is None:
             raise self.fail(shape, "sh:qualifiedValueShape needs sh:path (it is a property shape parameter)")
         siblings: list[Node] = []
@@ -425,7 +424,7 @@ class _Compiler:
         apart = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2)]
         return triples + (f" FILTER({' && '.join(apart)})" if apart else "")
 
-    def pair_constraints(self, shape: Node, focus: str, path: str | None, v: str, reach: str
+    def pair_constraints(self, shape: Node, focus: str, path: str | None, v: str, reach: str, top: bool
                          ) -> Iterator[tuple[str, list[tuple[str, str | None]], tuple[tuple[str, str], ...]]]:
         for node in self.values(shape, "equals"):
             other = self.iri(shape, "equals", node)
@@ -445,8 +444,9 @@ class _Compiler:
                 if path is None:
                     raise self.fail(shape, f"sh:{key} needs sh:path (it is a property shape parameter)")
                 other, w = self.iri(shape, key, node), self.fresh()
+                pair = f" BIND({w} AS ?_k)" if top else ""  # one result per pair of values (SHACL 4.5.3)
                 yield (SH + key[0].upper() + key[1:] + "ConstraintComponent",
-                       [(f"{reach}{focus} {other} {w} . FILTER(!COALESCE({v} {op} {w}, false))", v)],
+                       [(f"{reach}{focus} {other} {w} . FILTER(!COALESCE({v} {op} {w}, false)){pair}", v)],
                        ((key, str(node)),))
 
     def logical_constraints(self, shape: Node, each: Callable[[str], list[tuple[str, str | None]]],
@@ -501,27 +501,33 @@ class _Compiler:
             raise self.fail(prop, "a property shape needs sh:path")
 
     # --- top level ------------------------------------------------------------------
-    def compile_tree(self, shape: Node, parent: Node, target: str, seen: tuple[Node, ...]) -> Iterator[Compiled]:
-        """*shape*'s constraints on the focus nodes *target* binds to ?this, then its property shapes'
-        (a property shape's own property shapes take its value nodes as their focus nodes)."""
+    def compile_tree(self, shape: Node, parent: Node, target: str, seen: tuple[Node, ...],
+                     keys: tuple[str, ...] = ()) -> Iterator[Compiled]:
+        """*shape*'s constraints on the focus nodes *target* binds to ?this, then its property shapes'.
+
+        A property shape's own property shapes take its value nodes as their
+        focus nodes; the outer focus nodes stay in the results' *keys*, since
+        SHACL reports a value node once for each focus node that reaches it.
+        """
         if shape in seen:
             raise self.fail(shape, "recursive shapes are not supported")
         if self.deactivated(shape):
             return
         seen = seen + (shape,)
-        yield from self.compile_shape(shape, parent, target)
+        yield from self.compile_shape(shape, parent, target, keys)
         path_node = self.one(shape, "path")
         for prop in self.values(shape, "property"):
             self.check_property(prop)
             if path_node is None:
-                yield from self.compile_tree(prop, parent, target, seen)
+                yield from self.compile_tree(prop, parent, target, seen, keys)
                 continue
-            outer = self.fresh()
+            outer = f"?_o{len(keys) + 1}"
             renamed = re.sub(r"\?this\b", outer, target)
-            inner = f"{{ SELECT DISTINCT ?this WHERE {{ {renamed} {outer} {self.path(shape, path_node)} ?this . }} }}"
-            yield from self.compile_tree(prop, parent, inner, seen)
+            inner = (f"{{ SELECT DISTINCT ?this {' '.join((*keys, outer))} WHERE {{ {renamed} "
+                     f"{outer} {self.path(shape, path_node)} ?this . }} }}")
+            yield from self.compile_tree(prop, parent, inner, seen, (*keys, outer))
 
-    def compile_shape(self, shape: Node, parent: Node, target: str) -> Iterator[Compiled]:
+    def compile_shape(self, shape: Node, parent: Node, target: str, keys: tuple[str, ...] = ()) -> Iterator[Compiled]:
         severity, message = self.severity(shape), self.message(shape)
         path_node = self.one(shape, "path")
         path = None if path_node is None else str(path_node) if isinstance(path_node, URIRef) else self.path(shape, path_node)
@@ -531,7 +537,7 @@ class _Compiler:
                 bind = f" BIND({var} AS ?value)" if var not in (None, "?value") else ""
                 bodies.append(f"{{ {target} {body}{bind} }}")
             where = " UNION ".join(bodies)
-            text = f"SELECT DISTINCT ?this ?value ?path ?_k WHERE {{ {where} }}"
+            text = f"SELECT DISTINCT ?this ?value ?path ?_k {' '.join(keys)} WHERE {{ {where} }}"
             yield Compiled(node_id(shape), node_id(parent), component, severity, message, path, text, params=params)
         for constraint in self.values(shape, "sparql"):
             yield self.compile_sparql(shape, parent, constraint, target, severity, message, path)
@@ -571,7 +577,8 @@ class _Compiler:
     def compile_sparql(self, shape: Node, parent: Node, constraint: Node, target: str, severity: str,
                        message: str | None, path: str | None) -> Compiled:
         component = "sh:SPARQLConstraintComponent"
-        self.check_keys(constraint, _SPARQL_KEYS)
+        if constraint != shape:  # a shape may be its own sh:sparql constraint
+            self.check_keys(constraint, _SPARQL_KEYS)
         select = self.one(constraint, "select")
         if select is None:
             raise self.fail(shape, "its sh:sparql constraint has no sh:select", component)
@@ -692,7 +699,9 @@ def _local(param: Node) -> str:
 def _components(g: Graph) -> dict[Node, list[tuple[Node, bool]]]:
     """Every sh:ConstraintComponent of the shapes graph: its parameters' paths, and whether each is optional."""
     out: dict[Node, list[tuple[Node, bool]]] = {}
-    for comp in sorted(g.subjects(URIRef(RDF_TYPE), URIRef(SH + "ConstraintComponent")), key=str):
+    kinds = set(g.transitive_subjects(URIRef(SUBCLASS), URIRef(SH + "ConstraintComponent")))
+    found = {c for k in kinds for c in g.subjects(URIRef(RDF_TYPE), k)}
+    for comp in sorted(found, key=str):
         params = []
         for param in g.objects(comp, URIRef(SH + "parameter")):
             path = g.value(param, URIRef(SH + "path"))
@@ -742,6 +751,8 @@ def compile_shapes(graph: Graph, origin: Callable[[Node], str]) -> list[Compiled
     out: list[Compiled] = []
     for shape in sorted(shapes, key=str):
         c.check_keys(shape, _SHAPE_KEYS)
+        if c.values(shape, "select") and shape not in c.values(shape, "sparql"):
+            raise c.fail(shape, "sh:select on a shape that is not its own sh:sparql constraint")
         target = c.target(shape)
         if target is None or c.deactivated(shape):
             continue

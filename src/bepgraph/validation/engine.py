@@ -40,6 +40,7 @@ __all__ = [
 
 FOCUS_BATCH = 1000  # larger VALUES blocks make Oxigraph 0.5.13 ~60x slower (baselines.md)
 _SEVERITY_IRI = {"violation": SH + "Violation", "warning": SH + "Warning", "info": SH + "Info"}
+_INTERNAL = re.compile(r"_(?:o\d+|k|v\d+)")  # the compiler's own variables (keys, outer focus nodes)
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -103,12 +104,26 @@ class Shapes:
         return frozenset(c.shape for c in self.constraints) | frozenset(c.parent for c in self.constraints)
 
 
+@contextmanager
+def _lexical_forms() -> Iterator[None]:
+    """rdflib parsing with the shapes' literals as written: SHACL's ``true`` is the term
+    "true"^^xsd:boolean, and "1"^^xsd:boolean, which rdflib would normalize into it, is not.
+    (The flag is rdflib's process-wide default; shapes are parsed once, at load.)"""
+    saved = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        yield
+    finally:
+        rdflib.NORMALIZE_LITERALS = saved
+
+
 def _parse(paths: Sequence[Path]) -> tuple[rdflib.Graph, dict[rdflib.term.Node, str]]:
     graph, origin = rdflib.Graph(), {}
     for path in paths:
         part = rdflib.Graph()
         try:
-            part.parse(path, format="turtle")
+            with _lexical_forms():
+                part.parse(path, format="turtle")
         except FileNotFoundError:
             raise ShapesError(f"{path}: no such shapes file") from None
         except Exception as exc:  # rdflib raises many parser exception types
@@ -174,10 +189,10 @@ def _results(c: Compiled, rows: ox.QuerySolutions) -> list[ShapeResult]:
         if "path" in names and isinstance(row["path"], ox.NamedNode):
             path = row["path"].value  # sh:closed, or a SHACL-SPARQL ?path
         if c.sparql:
-            bindings = {n: str(row[n]) for n in names if row[n] is not None}
+            bindings = {n: str(row[n]) for n in names if row[n] is not None and not _INTERNAL.fullmatch(n)}
             if value is None and c.path is None:
                 value = focus  # SHACL: a node shape's SPARQL result without ?value reports the focus node
-        subst = dict(c.params) | {n: _text(row[n]) for n in names if row[n] is not None and not n.startswith("_")}
+        subst = dict(c.params) | {n: _text(row[n]) for n in names if row[n] is not None and not _INTERNAL.fullmatch(n)}
         out.append(ShapeResult(
             focus=_text(focus), shape=c.shape, severity=c.severity, message=_message(c, subst),
             component=c.component, path=path, value=str(value) if value is not None else None,
@@ -219,12 +234,15 @@ def validate(store: Store, shapes: Shapes, *, focus: Iterable[str] | None = None
     subclasses = _subclasses(store, frozenset().union(*(c.target_classes for c in constraints)))
     results: list[ShapeResult] = []
     for c in constraints:
-        # one result per solution of this constraint's query; two constraints that find the same
-        # thing give two results, as SHACL reports them (two sh:class values, say)
-        found: dict[ShapeResult, None] = {}
+        # A Core query's DISTINCT rows are its results (its keys keep apart what SHACL reports
+        # apart: each pair of sh:lessThan values, each language of sh:uniqueLang, each outer
+        # focus node of a nested property shape); two constraints that find the same thing give
+        # two results, as SHACL has it (two sh:class values, say). A SHACL-SPARQL query's equal
+        # solutions count once: a node of two target classes is one focus node.
+        found: list[ShapeResult] = []
         for block in blocks:
-            found.update(dict.fromkeys(_results(c, store.query(c.query(block, subclasses)))))  # type: ignore[arg-type]
-        results.extend(found)
+            found += _results(c, store.query(c.query(block, subclasses)))  # type: ignore[arg-type]
+        results.extend(dict.fromkeys(found) if c.sparql else found)
     return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message))
 
 

@@ -18,6 +18,16 @@ from bepgraph.validation.engine import ShapeResult, Shapes, ShapesError, load_sh
 from .suite import SH, Report, W3CShaclTest, describe, expected_report, load_suite, plain, same_report
 
 TESTS = load_suite()
+# The tests the engine refuses instead of passing: test id -> (shape, component, reason) its ShapesError must name.
+REFUSED = {
+    # Oxigraph stores "1"^^xsd:byte as "1"^^xsd:integer, so no sh:datatype xsd:byte answer can be right
+    "core/property/datatype-ill-formed": ("http://example.org/shacl-test/s", "sh:DatatypeConstraintComponent",
+                                          "keeps such literals as xsd:integer"),
+    # the shapes graph is not in the store the queries run on
+    "sparql/pre-binding/shapesGraph-001": (
+        "http://datashapes.org/sh/tests/sparql/pre-binding/shapesGraph-001.test#TestShape",
+        "sh:SPARQLConstraintComponent", "$shapesGraph is not supported"),
+}
 
 
 def _term(text: str) -> Node:
@@ -72,8 +82,9 @@ def run_engine(test: W3CShaclTest) -> Report:
     return engine_report(validate(data_store(test), shapes), shapes)
 
 
-def test_the_suite_has_its_98_core_and_22_sparql_tests() -> None:
+def test_the_suite_has_its_98_core_and_22_sparql_tests_and_at_most_two_are_refused() -> None:
     assert len(TESTS) == 120
+    assert set(REFUSED) <= {t.id for t in TESTS} and len(REFUSED) <= 2
     assert sum(t.id.startswith("core/") for t in TESTS) == 98
     assert sum(t.id.startswith("sparql/") for t in TESTS) == 22
     assert len({t.id for t in TESTS}) == 120
@@ -81,6 +92,13 @@ def test_the_suite_has_its_98_core_and_22_sparql_tests() -> None:
 
 @pytest.mark.parametrize("test", TESTS, ids=[t.id for t in TESTS])
 def test_w3c_shacl(test: W3CShaclTest) -> None:
+    if test.id in REFUSED:
+        shape, component, reason = REFUSED[test.id]
+        with pytest.raises(ShapesError) as refused:
+            load_shapes([test.shapes])
+        message = str(refused.value)
+        assert str(test.shapes) in message and shape in message and component in message and reason in message
+        return
     if test.failure:
         with pytest.raises(ShapesError):
             load_shapes([test.shapes])
