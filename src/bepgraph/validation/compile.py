@@ -349,7 +349,7 @@ class _Compiler:
                 body += f" BIND(LCASE(lang({a})) AS ?_k)"
             yield SH + "UniqueLangConstraintComponent", [(body, None)], (("uniqueLang", "true"),)
         if self.flag(shape, "closed"):
-            yield SH + "ClosedConstraintComponent", self.closed(shape, reach, v, top), (("closed", "true"),)
+            yield SH + "ClosedConstraintComponent", self.closed(shape, focus, path, top), (("closed", "true"),)
         elif self.values(shape, "ignoredProperties"):
             raise self.fail(shape, "sh:ignoredProperties without sh:closed true has no effect; remove it or close the shape")
         yield from self.qualified(shape, focus, path, stack)
@@ -375,7 +375,8 @@ class _Compiler:
                 cond += f" && REGEX(STR({v}), {node_text(Literal(_LEXICAL[name]))})"
         return cond
 
-    def closed(self, shape: Node, reach: str, v: str, top: bool) -> list[tuple[str, str | None]]:
+    def closed(self, shape: Node, focus: str, path: str | None, top: bool) -> list[tuple[str, str | None]]:
+        """A result per triple of a value node whose predicate is neither a property shape's path nor ignored."""
         allowed = []
         for prop in self.values(shape, "property"):
             p = self.one(prop, "path")
@@ -384,6 +385,8 @@ class _Compiler:
         for node in self.values(shape, "ignoredProperties"):
             allowed += [self.iri(shape, "ignoredProperties", m) for m in self.items(shape, "ignoredProperties", node)]
         p, o = ("?path" if top else self.fresh()), self.fresh()
+        v = self.fresh() if path else focus
+        reach = f"{focus} {path} {v} . " if path else ""
         keep = f" FILTER({p} NOT IN ({', '.join(sorted(set(allowed)))}))" if allowed else ""
         return [(f"{reach}{v} {p} {o} .{keep}", o)]
 
@@ -538,6 +541,7 @@ class _Compiler:
                 bodies.append(f"{{ {target} {body}{bind} }}")
             where = " UNION ".join(bodies)
             text = f"SELECT DISTINCT ?this ?value ?path ?_k {' '.join(keys)} WHERE {{ {where} }}"
+            self.parses(shape, text, component)
             yield Compiled(node_id(shape), node_id(parent), component, severity, message, path, text, params=params)
         for constraint in self.values(shape, "sparql"):
             yield self.compile_sparql(shape, parent, constraint, target, severity, message, path)

@@ -169,6 +169,11 @@ def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
     return str(term) if isinstance(term, ox.Literal) else term.value
 
 
+def _shown(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """A node as a message shows it: an IRI or a literal's lexical form bare, a blank node as ``_:id``."""
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
+
+
 def _message(c: Compiled, values: Mapping[str, str]) -> str:
     if c.message is None:
         name = c.component[len(SH):].removesuffix("ConstraintComponent")
@@ -192,7 +197,7 @@ def _results(c: Compiled, rows: ox.QuerySolutions) -> list[ShapeResult]:
             bindings = {n: str(row[n]) for n in names if row[n] is not None and not _INTERNAL.fullmatch(n)}
             if value is None and c.path is None:
                 value = focus  # SHACL: a node shape's SPARQL result without ?value reports the focus node
-        subst = dict(c.params) | {n: _text(row[n]) for n in names if row[n] is not None and not _INTERNAL.fullmatch(n)}
+        subst = dict(c.params) | {n: _shown(row[n]) for n in names if row[n] is not None and not _INTERNAL.fullmatch(n)}
         out.append(ShapeResult(
             focus=_text(focus), shape=c.shape, severity=c.severity, message=_message(c, subst),
             component=c.component, path=path, value=str(value) if value is not None else None,
@@ -422,10 +427,11 @@ def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence
         path = report.value(node, SHN.resultPath)
         value = report.value(node, SHN.value)
         message = report.value(node, SHN.resultMessage)
+        focus = report.value(node, SHN.focusNode)
         out.append(ShapeResult(
-            focus=node_id(report.value(node, SHN.focusNode)),
+            focus=_rdflib_text(focus) if isinstance(focus, rdflib.Literal) else node_id(focus),
             shape=node_id(report.value(node, SHN.sourceShape)),
-            severity=severity[str(report.value(node, SHN.resultSeverity))],
+            severity=severity.get(str(report.value(node, SHN.resultSeverity)), str(report.value(node, SHN.resultSeverity))),
             message=str(message) if message is not None else "",
             component=str(report.value(node, SHN.sourceConstraintComponent)),
             path=None if path is None else (str(path) if isinstance(path, rdflib.URIRef) else path_text(report, path)),

@@ -88,6 +88,7 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
     selects: list[_Select] = []
     current: list[_Select] = []  # the SELECT levels we are inside
     pending_select: _Select | None = None
+    closed: _Select | None = None  # the SELECT whose WHERE group has just closed
     expr_depth = 0  # > 0 inside FILTER(...)/BIND(...) parentheses
     expr_kind = ""
     expr_wait = False  # FILTER/BIND seen, its parentheses not yet opened
@@ -124,10 +125,10 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
                 expr_wait, expr_kind = True, word
             elif word == "EXISTS" and (expr_wait or expr_depth):
                 pass
-            elif word in _AGGREGATES and current:
-                current[-1].aggregates = True
-            elif word == "BY" and last_word == "GROUP" and current:
-                current[-1].group_by = m.end()
+            elif word in _AGGREGATES and (pending_select or closed):
+                (pending_select or closed).aggregates = True  # type: ignore[union-attr]
+            elif word == "BY" and last_word == "GROUP" and closed is not None:
+                closed.group_by = m.end()
                 in_group_by = True
             elif word in ("HAVING", "ORDER"):
                 in_group_by = False
@@ -147,8 +148,8 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
             else:
                 if pending_select is not None and name == "this":
                     pending_select.projection.append(name)
-                if in_group_by and name == "this" and current:
-                    current[-1].groups_this = True
+                if in_group_by and name == "this" and closed is not None:
+                    closed.groups_this = True
                 if name in prebound and pending_select is None and stack:
                     user = _user(stack) if expr_depth or any(f.kind == "exists" for f in stack) else None
                     if user is not None:
@@ -177,7 +178,7 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
             prev_kind = "rp"
             continue
         if kind == "open":
-            in_group_by = False
+            in_group_by, closed = False, None
             if pending_select is not None:
                 sel = pending_select
                 sel.where = m.end()
@@ -197,8 +198,10 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
             if not stack:
                 raise Refused("unbalanced braces")
             f = stack.pop()
+            in_group_by, closed = False, None
             if f.kind == "where" and f.select is not None:
                 current.remove(f.select)
+                closed = f.select  # its solution modifiers (GROUP BY, HAVING) follow
             if f.needs and (f.kind == "group" or (f.kind == "where" and f.select is not None and not f.select.top)):
                 nested.append(f.inside)
             last_word = ""
