@@ -248,7 +248,8 @@ def validate(store: Store, shapes: Shapes, *, focus: Iterable[str] | None = None
         for block in blocks:
             found += _results(c, store.query(c.query(block, subclasses)))  # type: ignore[arg-type]
         results.extend(dict.fromkeys(found) if c.sparql else found)
-    return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message))
+    return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message,
+                                         tuple(sorted(r.bindings.items()))))
 
 
 # --- the W3C report --------------------------------------------------------------------
