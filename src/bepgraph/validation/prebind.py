@@ -64,16 +64,29 @@ class _Frame:
     kind: str  # "where", "group", "exists", "wrap" (the braces around a sub-SELECT)
     inside: int  # position just inside the brace
     select: _Select | None = None
-    needs: bool = False  # an expression reads a pre-bound variable at this group's own level
+    via: str = ""  # an EXISTS group: the FILTER or BIND it is part of
+    binds: set[str] = field(default_factory=set)  # pre-bound variables a triple pattern of its own binds
+    filter_uses: set[str] = field(default_factory=set)  # ... a FILTER of its own reads (EXISTS included)
+    bind_uses: set[str] = field(default_factory=set)  # ... a BIND of its own reads
+
+    @property
+    def needs(self) -> bool:
+        """A FILTER applies to the whole group, so a triple pattern binding the variable there is
+        enough; a BIND is evaluated where it stands, so it always needs the pre-binding."""
+        return bool(self.bind_uses or self.filter_uses - self.binds)
 
 
-def _user(stack: list[_Frame]) -> _Frame | None:
-    """The group whose solutions bind a pre-bound variable read in an expression at the top of *stack*:
-    the group holding the outermost EXISTS (SPARQL substitutes its solution inside), else the innermost."""
+def _use(stack: list[_Frame], name: str, expression: str) -> None:
+    """Record where pre-bound *name* occurs: inside an EXISTS, SPARQL substitutes the solution of the
+    group holding the outermost EXISTS, so that group reads it; else the innermost group, in the
+    *expression* ("FILTER", "BIND") it stands in, or in a triple pattern ("")."""
     for i, f in enumerate(stack):
         if f.kind == "exists":
-            return stack[i - 1] if i else None
-    return stack[-1]
+            if i:
+                (stack[i - 1].bind_uses if f.via == "BIND" else stack[i - 1].filter_uses).add(name)
+            return
+    top = stack[-1]
+    {"BIND": top.bind_uses, "FILTER": top.filter_uses}.get(expression, top.binds).add(name)
 
 
 def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool = False) -> str:
@@ -151,9 +164,7 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
                 if in_group_by and name == "this" and closed is not None:
                     closed.groups_this = True
                 if name in prebound and pending_select is None and stack:
-                    user = _user(stack) if expr_depth or any(f.kind == "exists" for f in stack) else None
-                    if user is not None:
-                        user.needs = True
+                    _use(stack, name, expr_kind if expr_depth else "")
             last_word = ""
             prev_kind = "var"
             continue
@@ -187,7 +198,7 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
                 if sel.top:
                     where_at = m.end()
             elif last_word == "EXISTS" or expr_depth:
-                stack.append(_Frame("exists", m.end()))
+                stack.append(_Frame("exists", m.end(), via=expr_kind or "FILTER"))
                 expr_wait = False
             else:
                 stack.append(_Frame("group", m.end()))
