@@ -392,8 +392,12 @@ def _parsed_once() -> Iterator[None]:
 
 
 def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence[Path],
-                      only: Iterable[str] | None = None, parse_once: bool = False) -> list[ShapeResult]:
+                      only: Iterable[str] | None = None, parse_once: bool = False,
+                      implementation: str = "pyshacl") -> list[ShapeResult]:
     """The same shapes through ``pyshacl.validate`` (no inference), as ShapeResults.
+
+    *implementation* ``"pyshacl-turbo"`` runs pyshacl-turbo instead, a
+    second reference with pySHACL's ``validate()`` signature (a test extra).
 
     A dataset is flattened to the union of its graphs first, since the
     engine sees the union (pySHACL would check each named graph alone).
@@ -403,7 +407,12 @@ def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence
     *parse_once* memoizes rdflib's query parsing (:func:`_parsed_once`);
     the benchmarks' "plain pySHACL" leaves it off.
     """
-    import pyshacl
+    if implementation == "pyshacl":
+        import pyshacl as reference
+    elif implementation == "pyshacl-turbo":
+        import pyshacl_turbo as reference  # type: ignore[import-not-found,no-redef]
+    else:
+        raise ValueError(f"unknown SHACL implementation {implementation!r}")
 
     if isinstance(data, rdflib.Dataset):
         union = rdflib.Graph()
@@ -418,7 +427,7 @@ def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence
                 if shape not in kept:
                     shapes_graph.remove((shape, rdflib.URIRef(SH + key), target))
     with _parsed_once() if parse_once else nullcontext():
-        _, report, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none", advanced=True,
+        _, report, _ = reference.validate(data, shacl_graph=shapes_graph, inference="none", advanced=True,
                                         allow_warnings=True)
     SHN = rdflib.Namespace(SH)
     severity = {v: k for k, v in _SEVERITY_IRI.items()}
