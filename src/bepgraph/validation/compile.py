@@ -39,7 +39,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from ..errors import InputError
-from .prebind import NESTED, WHERE, Refused, rewrite
+from .prebind import NESTED, WHERE, Refused, graph_groups, rewrite
 
 __all__ = ["Compiled", "ShapesError", "compile_shapes", "path_text", "TARGET_CLASS_VAR", "instances"]
 
@@ -50,6 +50,7 @@ RDFS_CLASS = "http://www.w3.org/2000/01/rdf-schema#Class"
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
+SHAPES_GRAPH = "urn:x-bepgraph:shapes-graph"  # $shapesGraph's value (its GRAPH patterns are answered at load)
 INSTANCE_OF = f"<{RDF_TYPE}>/<{SUBCLASS}>*"
 TARGET_CLASS_VAR = "_class"  # the class variable of a checked target (never projected)
 # Run time writes a focus VALUES block at "\x00?var\x00" and a target class's instances at "\x01?var|classes\x01";
@@ -169,6 +170,7 @@ class _Compiler:
         self.origin = origin
         self._fresh = itertools.count(1)
         self.components = _components(graph)
+        self._shapes_store: ox.Store | None = None
 
     # --- reading the shapes graph -------------------------------------------------
     def fail(self, shape: Node, what: str, component: str | None = None) -> ShapesError:
@@ -559,8 +561,7 @@ class _Compiler:
         """$currentShape and $shapesGraph, where *text* reads them."""
         consts: dict[str, str] = {}
         if re.search(r"[?$]shapesGraph\b", text):
-            raise self.fail(shape, "$shapesGraph is not supported: the shapes graph is not in the store the "
-                                   "queries run on", component)
+            consts["shapesGraph"] = f"<{SHAPES_GRAPH}>"
         if re.search(r"[?$]currentShape\b", text):
             if isinstance(shape, BNode):
                 raise self.fail(shape, "$currentShape of a blank-node shape cannot be pre-bound (a query cannot "
@@ -568,11 +569,67 @@ class _Compiler:
             consts["currentShape"] = node_text(shape)
         return consts
 
+    def in_shapes_graph(self, shape: Node, text: str, prefixes: str, consts: Mapping[str, str], component: str,
+                        prebound: tuple[str, ...] = ("this",)) -> str:
+        """*text* with each ``GRAPH $shapesGraph { P }`` replaced by P's solutions on the shapes graph.
+
+        The data store does not hold the shapes graph, but P cannot depend
+        on the data (it is matched in the shapes graph, evaluated on its
+        own as any nested group); so P is answered here, once, and its
+        solutions become a VALUES table the query joins with.
+        """
+        if re.search("[\x00-\x08]", text):
+            raise self.fail(shape, "the query text holds control characters", component)
+        groups = graph_groups(text, "shapesGraph")
+        if not groups:
+            return text
+        out, last = [], 0
+        for start, body_at, body_end, end in groups:
+            body = text[body_at:body_end]
+            used = set(re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", body))
+            if used & set(prebound) or re.search(r"(?i)\b(GRAPH|SERVICE)\b", body):
+                raise self.fail(shape, f"GRAPH $shapesGraph {{ ... }} may not read {', '.join('$' + n for n in prebound)}, "
+                                       "nor name another graph", component)
+            binds = " ".join(f"BIND({t} AS ?{n})" for n, t in sorted(consts.items()))
+            try:
+                solutions = self.shapes_store().query(f"{prefixes}SELECT * WHERE {{ {binds} {body} }}")
+                rows = list(solutions)  # type: ignore[arg-type]
+            except (SyntaxError, ValueError, OSError) as exc:
+                raise self.fail(shape, f"GRAPH $shapesGraph {{ ... }} does not parse: {exc}", component) from None
+            names = sorted({v.value for v in solutions.variables} - set(consts))  # type: ignore[union-attr]
+            if used - set(names) - set(consts):  # read by an expression only: the outer query may bind it
+                raise self.fail(shape, "GRAPH $shapesGraph { ... } reads a variable it does not bind: "
+                                       + ", ".join(sorted("?" + n for n in used - set(names) - set(consts))), component)
+            table = []
+            for row in rows:
+                terms = [row[n] for n in names]
+                if any(isinstance(t, ox.BlankNode) for t in terms):
+                    raise self.fail(shape, "GRAPH $shapesGraph { ... } matches a blank node of the shapes graph, "
+                                           "which the data cannot share", component)
+                table.append("(" + " ".join("UNDEF" if t is None else str(t) for t in terms) + ")")
+            if not rows:
+                values = "FILTER(false)"
+            elif not names:
+                values = ""
+            else:
+                values = f"\x04VALUES ({' '.join('?' + n for n in names)}) {{ {' '.join(table)} }}"
+            out += [text[last:start], f"{{ {values} }}"]
+            last = end
+        out.append(text[last:])
+        return "".join(out)
+
+    def shapes_store(self) -> ox.Store:
+        if self._shapes_store is None:
+            self._shapes_store = ox.Store()
+            self._shapes_store.load(self.g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        return self._shapes_store
+
     def select_text(self, shape: Node, text: str, prefixes: str, target: str, consts: Mapping[str, str],
                     path: str | None, component: str) -> str:
         """A SHACL-SPARQL SELECT (constraint or validator) over all of *target* at once."""
         try:
-            rewritten = rewrite(text, prebound=frozenset({"this", *consts}), path=path)
+            text = self.in_shapes_graph(shape, text, prefixes, consts, component)
+            rewritten = rewrite(text, prebound=frozenset({"this", *consts}), path=path).replace("\x04VALUES", "VALUES")
         except Refused as exc:
             raise self.fail(shape, f"sh:select: {exc}", component) from None
         head, nested = self.prebinding(shape, target, consts)
@@ -678,7 +735,9 @@ class _Compiler:
         """An ASK validator: a result for each value node for which the ASK is false, in one query.
         The ASK body runs inside NOT EXISTS, where SPARQL substitutes $this, $value and the parameters."""
         try:
-            rewritten = rewrite(text, prebound=frozenset({"this", "value", *consts}), path=path, ask=True)
+            text = self.in_shapes_graph(shape, text, prefixes, consts, component, ("this", "value"))
+            rewritten = rewrite(text, prebound=frozenset({"this", "value", *consts}), path=path,
+                                ask=True).replace("\x04VALUES", "VALUES")
         except Refused as exc:
             raise self.fail(shape, f"sh:ask: {exc}", component) from None
         at = rewritten.index(WHERE)
