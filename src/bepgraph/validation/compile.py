@@ -12,18 +12,23 @@ the shapes author's own. Nothing a user types reaches these strings; focus
 restrictions are added at run time as ``VALUES`` rows of serialized IRIs.
 
 Nested groups are kept flat at the top level (SPARQL evaluates a nested
-group on its own, without the focus bound); inside ``EXISTS`` Oxigraph
+group on its own, without the focus bound); inside ``EXISTS`` SPARQL
 substitutes the outer bindings, which the logical components rely on.
+A Core query projects ``?path`` (sh:closed), ``?_k`` (what keeps results
+apart that SHACL reports apart: each sh:lessThan pair, each sh:uniqueLang
+language) and ``?_oN`` (the outer focus nodes of a nested property shape).
 
-Supported: targets (class with rdfs:subClassOf*, node, subjectsOf,
-objectsOf, implicit class), sh:deactivated, node and property shapes with
-predicate, inverse, sequence, alternative and */+/? paths; the Core
-components min/maxCount, datatype (ill-typed literals violate), class,
-nodeKind, in, hasValue, min/max In/Exclusive (incomparable values
-violate), pattern+flags, min/maxLength, equals, disjoint, lessThan(OrEquals),
-not/and/or/xone/node over such shapes; SHACL-SPARQL sh:sparql constraints
-($this bound by the target at the head of the WHERE group, $PATH,
-sh:prefixes/sh:declare). Anything else raises :class:`ShapesError`.
+Supported (the README's table gives each compiled form and its cost): the
+Core targets (class with rdfs:subClassOf*, node, subjectsOf, objectsOf,
+implicit class), sh:deactivated, custom severities, node and property
+shapes with every path kind, nested property shapes, and every Core
+component but the derived-integer sh:datatype values Oxigraph folds into
+xsd:integer; SHACL-SPARQL constraints and SPARQL-based constraint
+components (ASK and SELECT validators) with pre-binding as prebind.py
+writes it, $currentShape, $shapesGraph (its GRAPH patterns answered on the
+shapes graph here, at load), sh:prefixes through owl:imports. Every query
+is parsed here, once. Anything else raises :class:`ShapesError`, located
+by file, shape and component, before any data is read.
 """
 
 from __future__ import annotations
