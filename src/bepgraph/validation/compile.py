@@ -532,8 +532,9 @@ class _Compiler:
                 yield from self.compile_tree(prop, parent, target, seen, keys)
                 continue
             outer = f"?_o{len(keys) + 1}"
-            renamed = re.sub(r"\?this\b", outer, target)
-            inner = (f"{{ SELECT DISTINCT ?this {' '.join((*keys, outer))} WHERE {{ {renamed} "
+            # a focused run limits the results' focus nodes: here the value nodes, not the outer ones
+            renamed = _FOCUS_SLOT.sub("", re.sub(r"\?this\b", outer, target))
+            inner = (f"\x00?this\x00{{ SELECT DISTINCT ?this {' '.join((*keys, outer))} WHERE {{ {renamed} "
                      f"{outer} {self.path(shape, path_node)} ?this . }} }}")
             yield from self.compile_tree(prop, parent, inner, seen, (*keys, outer))
 
