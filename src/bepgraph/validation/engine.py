@@ -1,8 +1,10 @@
 """The SHACL engine: shapes compiled to SPARQL once, run set-at-a-time on the store.
 
-pySHACL stays the reference (:func:`pyshacl_reference`): the tests check
-that both give the same results on a case per constraint component, and the
-benchmark (``bench/bench_validation_engine.py``) measures both. The engine
+pySHACL stays the reference (:func:`pyshacl_reference`, pyshacl-turbo the
+second one): the tests check that they give the same results on a case per
+constraint component, on every rule case and on the W3C SHACL test suite
+(tests/w3c/shacl), and the benchmark (``bench/bench_validation_engine.py``)
+measures both. The engine
 exists because pySHACL checks one focus node at a time through rdflib,
 which is two orders of magnitude too slow for a million trades.
 
