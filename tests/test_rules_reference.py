@@ -1,4 +1,4 @@
-"""The engine and pySHACL, the reference SHACL implementation, judge every rule case alike.
+"""The engine, pySHACL (the reference SHACL implementation) and pyshacl-turbo judge every rule case alike.
 
 tests/test_engine.py pins each SHACL component on small graphs; this pins the
 real rule shapes on the real derived graph of every case of
@@ -58,6 +58,9 @@ def test_engine_and_pyshacl_give_the_same_results_on_the_rule_case(case: Path, s
         engine = {_compared(r) for r in validate(store, shapes, only=[rule.shape])}
         data = rdflib.Graph().parse(data=store.dump(ox.RdfFormat.N_TRIPLES), format="nt")  # the union
     reference = {_compared(r) for r in pyshacl_reference(data, shape_files(), only=[rule.shape], parse_once=True)}
+    turbo = {_compared(r) for r in pyshacl_reference(data, shape_files(), only=[rule.shape],
+                                                     implementation="pyshacl-turbo")}
     assert engine == reference
+    assert engine == turbo
     # only the rule's own shape (and its parts) was judged: the comparison is the rule's alone
     assert {k[1] for k in engine} <= {rule.shape} | {s for s in shapes.shape_iris if s.startswith(rule.shape + "-")}

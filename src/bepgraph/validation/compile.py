@@ -12,18 +12,23 @@ the shapes author's own. Nothing a user types reaches these strings; focus
 restrictions are added at run time as ``VALUES`` rows of serialized IRIs.
 
 Nested groups are kept flat at the top level (SPARQL evaluates a nested
-group on its own, without the focus bound); inside ``EXISTS`` Oxigraph
+group on its own, without the focus bound); inside ``EXISTS`` SPARQL
 substitutes the outer bindings, which the logical components rely on.
+A Core query projects ``?path`` (sh:closed), ``?_k`` (what keeps results
+apart that SHACL reports apart: each sh:lessThan pair, each sh:uniqueLang
+language) and ``?_oN`` (the outer focus nodes of a nested property shape).
 
-Supported: targets (class with rdfs:subClassOf*, node, subjectsOf,
-objectsOf, implicit class), sh:deactivated, node and property shapes with
-predicate, inverse, sequence, alternative and */+/? paths; the Core
-components min/maxCount, datatype (ill-typed literals violate), class,
-nodeKind, in, hasValue, min/max In/Exclusive (incomparable values
-violate), pattern+flags, min/maxLength, equals, disjoint, lessThan(OrEquals),
-not/and/or/xone/node over such shapes; SHACL-SPARQL sh:sparql constraints
-($this bound by the target at the head of the WHERE group, $PATH,
-sh:prefixes/sh:declare). Anything else raises :class:`ShapesError`.
+Supported (the README's table gives each compiled form and its cost): the
+Core targets (class with rdfs:subClassOf*, node, subjectsOf, objectsOf,
+implicit class), sh:deactivated, custom severities, node and property
+shapes with every path kind, nested property shapes, and every Core
+component but the derived-integer sh:datatype values Oxigraph folds into
+xsd:integer; SHACL-SPARQL constraints and SPARQL-based constraint
+components (ASK and SELECT validators) with pre-binding as prebind.py
+writes it, $currentShape, $shapesGraph (its GRAPH patterns answered on the
+shapes graph here, at load), sh:prefixes through owl:imports. Every query
+is parsed here, once. Anything else raises :class:`ShapesError`, located
+by file, shape and component, before any data is read.
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from ..errors import InputError
+from .prebind import NESTED, WHERE, Refused, graph_groups, rewrite
 
-__all__ = ["Compiled", "ShapesError", "compile_shapes", "path_text", "FOCUS_SLOT", "TARGET_CLASS_VAR", "instances"]
+__all__ = ["Compiled", "ShapesError", "compile_shapes", "path_text", "TARGET_CLASS_VAR", "instances"]
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -48,15 +54,18 @@ RDF_TYPE = RDF + "type"
 RDFS_CLASS = "http://www.w3.org/2000/01/rdf-schema#Class"
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
+SHAPES_GRAPH = "urn:x-bepgraph:shapes-graph"  # $shapesGraph's value (its GRAPH patterns are answered at load)
 INSTANCE_OF = f"<{RDF_TYPE}>/<{SUBCLASS}>*"
-FOCUS_SLOT = "\x00focus\x00"  # where run time puts a VALUES ?this block; never in shapes text
 TARGET_CLASS_VAR = "_class"  # the class variable of a checked target (never projected)
-CLASS_MARK = "\x01"  # brackets the target classes' IRI texts; run time writes their instances pattern there
-_CLASS_SLOT = re.compile("\x01([^\x01]*)\x01")
+# Run time writes a focus VALUES block at "\x00?var\x00" and a target class's instances at "\x01?var|classes\x01";
+# control characters never reach a query from a shapes file (prebind refuses them in SPARQL text).
+_FOCUS_SLOT = re.compile("\x00(\\?[A-Za-z_0-9]+)\x00")
+_CLASS_SLOT = re.compile("\x01(\\?[A-Za-z_0-9]+)\\|([^\x01]*)\x01")
 
 # Datatypes whose lexical forms Oxigraph can check by casting (an ill-typed literal violates sh:datatype).
 _CASTABLE = {XSD + n for n in ("boolean", "integer", "decimal", "float", "double", "dateTime", "date", "time",
-                               "duration", "dayTimeDuration", "yearMonthDuration", "int", "long")}
+                               "duration", "dayTimeDuration", "yearMonthDuration")}
 _SEVERITIES = {SH + "Violation": "violation", SH + "Warning": "warning", SH + "Info": "info"}
 _NODE_KINDS = {
     "IRI": "isIRI({v})", "BlankNode": "isBlank({v})", "Literal": "isLiteral({v})",
@@ -70,8 +79,21 @@ _SHAPE_KEYS = {
     "datatype", "class", "nodeKind", "in", "hasValue", "minInclusive", "maxInclusive", "minExclusive",
     "maxExclusive", "pattern", "flags", "minLength", "maxLength", "equals", "disjoint", "lessThan",
     "lessThanOrEquals", "not", "and", "or", "xone", "node", "defaultValue", "declare",
+    "closed", "ignoredProperties", "languageIn", "uniqueLang", "qualifiedValueShape", "qualifiedMinCount",
+    "qualifiedMaxCount", "qualifiedValueShapesDisjoint", "prefixes", "select",
 }
 _SPARQL_KEYS = {"select", "prefixes", "message", "deactivated"}
+# Oxigraph 0.5 stores "1"^^xsd:byte as "1"^^xsd:integer: these datatypes cannot be told apart after loading.
+_FOLDED = {XSD + n for n in ("byte", "short", "int", "long", "unsignedByte", "unsignedShort", "unsignedInt",
+                             "unsignedLong", "positiveInteger", "nonNegativeInteger", "negativeInteger",
+                             "nonPositiveInteger")}
+# XSD datatypes outside _CASTABLE whose lexical space a regular expression checks (None: every string).
+_LEXICAL = {
+    XSD + "string": None, XSD + "anyURI": None, XSD + "normalizedString": r"^[^\r\n\t]*$",
+    XSD + "token": r"^([^\s]+( [^\s]+)*)?$", XSD + "language": r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$",
+    XSD + "hexBinary": r"^([0-9a-fA-F]{2})*$", XSD + "gYear": r"^-?[0-9]{4,}(Z|[+-][0-9]{2}:[0-9]{2})?$",
+    XSD + "gYearMonth": r"^-?[0-9]{4,}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?$",
+}
 
 
 class ShapesError(InputError):
@@ -80,32 +102,36 @@ class ShapesError(InputError):
 
 @dataclass(frozen=True)
 class Compiled:
-    """One constraint as one SELECT; ``parts`` joined by a focus ``VALUES`` block (or nothing) is the query."""
+    """One constraint as one SELECT over all its focus nodes (``text`` holds the run-time slots)."""
 
     shape: str  # sh:sourceShape, "_:id" when blank
     parent: str  # the shape whose targets give the focus nodes
     component: str
-    severity: str
+    severity: str  # "violation", "warning", "info", or a custom severity's IRI
     message: str | None
     path: str | None  # sh:resultPath: an IRI for a predicate path, else SPARQL property path text
-    parts: tuple[str, ...]
-    sparql: bool = False
-    params: tuple[tuple[str, str], ...] = ()  # component parameters, for {$name} in Core messages
+    text: str
+    sparql: bool = False  # SHACL-SPARQL: the query's own variables are the result's bindings
+    params: tuple[tuple[str, str], ...] = ()  # component parameters, for {$name} in messages
 
     @property
     def target_classes(self) -> frozenset[str]:
         """The IRI texts of the target classes (their subclasses are looked up in the data at run time)."""
-        return frozenset(c for part in self.parts for m in _CLASS_SLOT.finditer(part) for c in m.group(1).split())
+        return frozenset(c for m in _CLASS_SLOT.finditer(self.text) for c in m.group(2).split())
 
-    def query(self, focus_values: str = "", subclasses: Mapping[str, Sequence[str]] | None = None) -> str:
-        """The SELECT; with *subclasses* (class IRI text -> the IRI texts of it and its subclasses)
-        each target class becomes plain ``rdf:type`` patterns the planner can order, else a path."""
-        text = focus_values.join(self.parts)
-        return _CLASS_SLOT.sub(lambda m: instances(m.group(1).split(), subclasses, checked=self.sparql), text)
+    def query(self, focus: Sequence[str] | None = None, subclasses: Mapping[str, Sequence[str]] | None = None) -> str:
+        """The SELECT, limited to the *focus* IRI texts when given; with *subclasses* (class IRI text
+        -> the IRI texts of it and its subclasses) each target class becomes plain ``rdf:type``
+        patterns the planner can order, else a path."""
+        values = (lambda m: f"VALUES {m.group(1)} {{ {' '.join(focus)} }} ") if focus is not None else ""
+        text = _FOCUS_SLOT.sub(values, self.text)
+        return _CLASS_SLOT.sub(lambda m: instances(m.group(2).split(), subclasses, checked=self.sparql,
+                                                   var=m.group(1)), text)
 
 
-def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | None, checked: bool = False) -> str:
-    """A pattern binding ?this to each instance of *classes*: through their known *subclasses*
+def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | None, checked: bool = False,
+              var: str = "?this") -> str:
+    """A pattern binding *var* to each instance of *classes*: through their known *subclasses*
     (class IRI text -> its subclasses' IRI texts), or the subclass path when they are not known.
 
     *checked* writes the class test as a filter on ``?this rdf:type ?_class``:
@@ -116,14 +142,14 @@ def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | 
     """
     known = subclasses or {}
     if any(c not in known for c in classes):
-        paths = [f"?this {INSTANCE_OF} {c} ." for c in classes]
+        paths = [f"{var} {INSTANCE_OF} {c} ." for c in classes]
         return paths[0] if len(paths) == 1 else " UNION ".join(f"{{ {p} }}" for p in paths)
     members = sorted({m for c in classes for m in (c, *known[c])})
     if checked:
-        return f"?this <{RDF_TYPE}> ?{TARGET_CLASS_VAR} . FILTER (?{TARGET_CLASS_VAR} IN ({', '.join(members)}))"
+        return f"{var} <{RDF_TYPE}> ?{TARGET_CLASS_VAR} . FILTER (?{TARGET_CLASS_VAR} IN ({', '.join(members)}))"
     if len(members) == 1:
-        return f"?this <{RDF_TYPE}> {members[0]} ."
-    return " UNION ".join(f"{{ ?this <{RDF_TYPE}> {c} }}" for c in members)
+        return f"{var} <{RDF_TYPE}> {members[0]} ."
+    return " UNION ".join(f"{{ {var} <{RDF_TYPE}> {c} }}" for c in members)
 
 
 def node_text(node: Node) -> str:
@@ -148,10 +174,13 @@ class _Compiler:
         self.g = graph
         self.origin = origin
         self._fresh = itertools.count(1)
+        self.components = _components(graph)
+        self._shapes_store: ox.Store | None = None
 
     # --- reading the shapes graph -------------------------------------------------
-    def fail(self, shape: Node, what: str) -> ShapesError:
-        return ShapesError(f"{self.origin(shape)}: shape {node_id(shape)}: {what}")
+    def fail(self, shape: Node, what: str, component: str | None = None) -> ShapesError:
+        where = f" ({component})" if component else ""
+        return ShapesError(f"{self.origin(shape)}: shape {node_id(shape)}{where}: {what}")
 
     def values(self, node: Node, key: str) -> list[Node]:
         return sorted(self.g.objects(node, URIRef(SH + key)), key=str)
@@ -178,22 +207,26 @@ class _Compiler:
         except (TypeError, ValueError):
             raise self.fail(shape, f"sh:{key} must be an integer, not {node.n3()}") from None
 
+    def flag(self, node: Node, key: str) -> bool:
+        """SHACL's ``true``: the literal "true"^^xsd:boolean itself ("1"^^xsd:boolean is another term)."""
+        value = self.one(node, key)
+        return isinstance(value, Literal) and value.datatype == URIRef(XSD + "boolean") and str(value) == "true"
+
     def items(self, shape: Node, key: str, node: Node) -> list[Node]:
         if (node, URIRef(RDF + "first"), None) not in self.g and str(node) != RDF + "nil":
             raise self.fail(shape, f"sh:{key} must be an RDF list")
         return list(Collection(self.g, node))
 
     def deactivated(self, node: Node) -> bool:
-        flag = self.one(node, "deactivated")
-        return flag is not None and isinstance(flag, Literal) and flag.toPython() is True
+        return self.flag(node, "deactivated")
 
     def severity(self, shape: Node) -> str:
         value = self.one(shape, "severity")
         if value is None:
             return "violation"
-        if str(value) not in _SEVERITIES:
-            raise self.fail(shape, f"unsupported sh:severity {value.n3()} (use sh:Violation, sh:Warning or sh:Info)")
-        return _SEVERITIES[str(value)]
+        if not isinstance(value, URIRef):
+            raise self.fail(shape, f"sh:severity must be an IRI, not {value.n3()}")
+        return _SEVERITIES.get(str(value), str(value))
 
     def message(self, node: Node) -> str | None:
         found = [m for m in self.g.objects(node, URIRef(SH + "message")) if isinstance(m, Literal)]
@@ -216,13 +249,18 @@ class _Compiler:
     def fresh(self) -> str:
         return f"?_v{next(self._fresh)}"
 
+    def term(self, shape: Node, key: str, node: Node) -> str:
+        if isinstance(node, BNode):
+            raise self.fail(shape, f"sh:{key} cannot be a blank node (a query cannot name it)")
+        return node_text(node)
+
     # --- targets --------------------------------------------------------------------
     def target(self, shape: Node) -> str | None:
         """A pattern binding ?this to every focus node of *shape*, or None when it has no target."""
         classes = [self.iri(shape, "targetClass", c) for c in self.values(shape, "targetClass")]
         if (shape, URIRef(RDF_TYPE), URIRef(RDFS_CLASS)) in self.g and isinstance(shape, URIRef):
             classes.append(node_text(shape))
-        alts = [f"{CLASS_MARK}{' '.join(classes)}{CLASS_MARK}"] if classes else []
+        alts = [f"\x01?this|{' '.join(classes)}\x01"] if classes else []
         nodes = [n for n in self.values(shape, "targetNode")]
         if nodes:
             alts.append("VALUES ?this { " + " ".join(self.term(shape, "targetNode", n) for n in nodes) + " }")
@@ -234,18 +272,15 @@ class _Compiler:
             return alts[0]
         return " UNION ".join(f"{{ {a} }}" for a in alts)
 
-    def term(self, shape: Node, key: str, node: Node) -> str:
-        if isinstance(node, BNode):
-            raise self.fail(shape, f"sh:{key} cannot be a blank node")
-        return node_text(node)
-
     # --- Core constraints -----------------------------------------------------------
-    def constraints(self, shape: Node, focus: str, value: str | None, stack: tuple[Node, ...]
+    def constraints(self, shape: Node, focus: str, value: str | None, stack: tuple[Node, ...], top: bool = False
                     ) -> Iterator[tuple[str, list[tuple[str, str | None]], tuple[tuple[str, str], ...]]]:
         """(component, alternatives, params) for each Core constraint of *shape* on *focus*.
 
         An alternative is a flat group body (focus bound before it) and the
-        variable holding the value node it reports (None: no value).
+        variable holding the value node it reports (None: no value). At the
+        *top* level a body may bind ``?path`` (sh:closed) and ``?_k`` (a key
+        that keeps results apart, sh:uniqueLang's language).
         """
         if shape in stack:
             raise self.fail(shape, "recursive shapes are not supported")
@@ -269,11 +304,7 @@ class _Compiler:
                     body = f"FILTER EXISTS {{ {self.distinct_values(focus, path, n + 1)} }}"
                 yield SH + comp + "ConstraintComponent", [(body, None)], ((key, str(n)),)
         for node in self.values(shape, "datatype"):
-            dt = self.iri(shape, "datatype", node)
-            cond = f"isLiteral({v}) && sameTerm(datatype({v}), {dt})"
-            if str(node) in _CASTABLE:
-                cond += f" && COALESCE(isLiteral({dt}({v})), false)"
-            yield SH + "DatatypeConstraintComponent", each(f"!({cond})"), (("datatype", str(node)),)
+            yield SH + "DatatypeConstraintComponent", each(f"!({self.datatype(shape, node, v)})"), (("datatype", str(node)),)
         for node in self.values(shape, "class"):
             cls = self.iri(shape, "class", node)
             yield (SH + "ClassConstraintComponent",
@@ -310,8 +341,92 @@ class _Compiler:
                 n = self.integer(shape, key, node)
                 yield (SH + key[0].upper() + key[1:] + "ConstraintComponent",
                        each(f"isBlank({v}) || STRLEN(STR({v})) {op} {n}"), ((key, str(n)),))
-        yield from self.pair_constraints(shape, focus, path, v if path else (value or self.fresh()), reach)
+        for node in self.values(shape, "languageIn"):
+            ranges = [node_text(Literal(str(self.literal(shape, "languageIn", r))))
+                      for r in self.items(shape, "languageIn", node)]
+            ok = " || ".join(f"langMatches(lang({v}), {r})" for r in ranges) or "false"
+            yield SH + "LanguageInConstraintComponent", each(f"!(isLiteral({v}) && ({ok}))"), ()
+        if self.flag(shape, "uniqueLang"):
+            if path is None:
+                raise self.fail(shape, "sh:uniqueLang needs sh:path (it is a property shape parameter)")
+            a, b = self.fresh(), self.fresh()
+            body = (f"{focus} {path} {a} . {focus} {path} {b} . "
+                    f"FILTER(!sameTerm({a}, {b}) && lang({a}) != \"\" && LCASE(lang({a})) = LCASE(lang({b})))")
+            if top:
+                body += f" BIND(LCASE(lang({a})) AS ?_k)"
+            yield SH + "UniqueLangConstraintComponent", [(body, None)], (("uniqueLang", "true"),)
+        if self.flag(shape, "closed"):
+            yield SH + "ClosedConstraintComponent", self.closed(shape, focus, path, top), (("closed", "true"),)
+        elif self.values(shape, "ignoredProperties"):
+            raise self.fail(shape, "sh:ignoredProperties without sh:closed true has no effect; remove it or close the shape")
+        yield from self.qualified(shape, focus, path, stack)
+        yield from self.pair_constraints(shape, focus, path, v if path else (value or self.fresh()), reach, top)
         yield from self.logical_constraints(shape, each, stack, v)
+
+    def datatype(self, shape: Node, node: Node, v: str) -> str:
+        """A condition true when *v* is a well-formed literal of the datatype *node*."""
+        dt = self.iri(shape, "datatype", node)
+        name = str(node)
+        if name in _FOLDED:
+            raise self.fail(shape, f"sh:datatype {node.n3()} cannot be checked: the store (Oxigraph) keeps such "
+                                   "literals as xsd:integer, so the original datatype is lost at load",
+                            "sh:DatatypeConstraintComponent")
+        cond = f"isLiteral({v}) && sameTerm(datatype({v}), {dt})"
+        if name in _CASTABLE:
+            return cond + f" && COALESCE(isLiteral({dt}({v})), false)"
+        if name.startswith(XSD):
+            if name not in _LEXICAL:
+                raise self.fail(shape, f"sh:datatype {node.n3()}: the engine cannot check its lexical space",
+                                "sh:DatatypeConstraintComponent")
+            if _LEXICAL[name] is not None:
+                cond += f" && REGEX(STR({v}), {node_text(Literal(_LEXICAL[name]))})"
+        return cond
+
+    def closed(self, shape: Node, focus: str, path: str | None, top: bool) -> list[tuple[str, str | None]]:
+        """A result per triple of a value node whose predicate is neither a property shape's path nor ignored."""
+        allowed = []
+        for prop in self.values(shape, "property"):
+            p = self.one(prop, "path")
+            if isinstance(p, URIRef):
+                allowed.append(node_text(p))
+        for node in self.values(shape, "ignoredProperties"):
+            allowed += [self.iri(shape, "ignoredProperties", m) for m in self.items(shape, "ignoredProperties", node)]
+        p, o = ("?path" if top else self.fresh()), self.fresh()
+        v = self.fresh() if path else focus
+        reach = f"{focus} {path} {v} . " if path else ""
+        keep = f" FILTER({p} NOT IN ({', '.join(sorted(set(allowed)))}))" if allowed else ""
+        return [(f"{reach}{v} {p} {o} .{keep}", o)]
+
+    def qualified(self, shape: Node, focus: str, path: str | None, stack: tuple[Node, ...]
+                  ) -> Iterator[tuple[str, list[tuple[str, str | None]], tuple[tuple[str, str], ...]]]:
+        """sh:qualifiedValueShape with sh:qualifiedMin/MaxCount: n distinct conforming value nodes, as minCount."""
+        keys = ("qualifiedMinCount", "qualifiedMaxCount", "qualifiedValueShapesDisjoint")
+        qvs = self.values(shape, "qualifiedValueShape")
+        if not qvs:
+            return  # SHACL: a component whose mandatory parameter is absent does not apply
+        if path is None:
+            raise self.fail(shape, "sh:qualifiedValueShape needs sh:path (it is a property shape parameter)")
+        siblings: list[Node] = []
+        if self.flag(shape, "qualifiedValueShapesDisjoint"):
+            for parent in self.g.subjects(URIRef(SH + "property"), shape):
+                for prop in self.g.objects(parent, URIRef(SH + "property")):
+                    siblings += [s for s in self.g.objects(prop, URIRef(SH + "qualifiedValueShape")) if s not in qvs]
+        for q in qvs:
+            def conforming(n: int) -> str:
+                names = [self.fresh() for _ in range(n)]
+                parts = [f"{focus} {path} {x} . FILTER NOT EXISTS {{ {self.violation(q, x, stack)} }}" for x in names]
+                for x in names:
+                    parts += [f"FILTER EXISTS {{ {self.violation(s, x, stack)} }}" for s in sorted(set(siblings), key=str)]
+                apart = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2)]
+                return " ".join(parts) + (f" FILTER({' && '.join(apart)})" if apart else "")
+            for node in self.values(shape, "qualifiedMinCount"):
+                n = self.integer(shape, "qualifiedMinCount", node)
+                body = f"FILTER NOT EXISTS {{ {conforming(n)} }}" if n > 0 else "FILTER(false)"
+                yield SH + "QualifiedMinCountConstraintComponent", [(body, None)], (("qualifiedMinCount", str(n)),)
+            for node in self.values(shape, "qualifiedMaxCount"):
+                n = self.integer(shape, "qualifiedMaxCount", node)
+                yield (SH + "QualifiedMaxCountConstraintComponent", [(f"FILTER EXISTS {{ {conforming(n + 1)} }}", None)],
+                       (("qualifiedMaxCount", str(n)),))
 
     def distinct_values(self, focus: str, path: str, n: int) -> str:
         names = [self.fresh() for _ in range(n)]
@@ -319,7 +434,7 @@ class _Compiler:
         apart = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2)]
         return triples + (f" FILTER({' && '.join(apart)})" if apart else "")
 
-    def pair_constraints(self, shape: Node, focus: str, path: str | None, v: str, reach: str
+    def pair_constraints(self, shape: Node, focus: str, path: str | None, v: str, reach: str, top: bool
                          ) -> Iterator[tuple[str, list[tuple[str, str | None]], tuple[tuple[str, str], ...]]]:
         for node in self.values(shape, "equals"):
             other = self.iri(shape, "equals", node)
@@ -339,8 +454,9 @@ class _Compiler:
                 if path is None:
                     raise self.fail(shape, f"sh:{key} needs sh:path (it is a property shape parameter)")
                 other, w = self.iri(shape, key, node), self.fresh()
+                pair = f" BIND({w} AS ?_k)" if top else ""  # one result per pair of values (SHACL 4.5.3)
                 yield (SH + key[0].upper() + key[1:] + "ConstraintComponent",
-                       [(f"{reach}{focus} {other} {w} . FILTER(!COALESCE({v} {op} {w}, false))", v)],
+                       [(f"{reach}{focus} {other} {w} . FILTER(!COALESCE({v} {op} {w}, false)){pair}", v)],
                        ((key, str(node)),))
 
     def logical_constraints(self, shape: Node, each: Callable[[str], list[tuple[str, str | None]]],
@@ -361,16 +477,30 @@ class _Compiler:
 
     def violation(self, shape: Node, focus: str, stack: tuple[Node, ...]) -> str:
         """A pattern with a solution exactly when *focus* does not conform to *shape* (used inside EXISTS)."""
+        if shape in stack:
+            raise self.fail(shape, "recursive shapes are not supported")
         if self.values(shape, "sparql"):
-            raise self.fail(shape, "sh:sparql inside sh:node/sh:not/sh:and/sh:or/sh:xone is not supported")
+            raise self.fail(shape, "sh:sparql inside sh:node/sh:not/sh:and/sh:or/sh:xone/sh:qualifiedValueShape "
+                                   "is not supported", "sh:SPARQLConstraintComponent")
+        if any(self.custom_params(shape, comp) for comp in self.components):
+            raise self.fail(shape, "a SPARQL-based constraint component inside sh:node/sh:not/sh:and/sh:or/sh:xone "
+                                   "is not supported")
         self.check_keys(shape, _SHAPE_KEYS)
         if self.deactivated(shape):
             return "FILTER(false)"
         alts = [body for _, group, _ in self.constraints(shape, focus, None, stack) for body, _ in group]
+        inner = stack + (shape,)
+        path_node = self.one(shape, "path")
+        path = self.path(shape, path_node) if path_node is not None else None
         for prop in self.values(shape, "property"):
             self.check_property(prop)
-            if not self.deactivated(prop):
-                alts += [body for _, group, _ in self.constraints(prop, focus, None, stack) for body, _ in group]
+            if self.deactivated(prop):
+                continue
+            if path is None:
+                alts.append(self.violation(prop, focus, inner))
+            else:
+                x = self.fresh()
+                alts.append(f"{focus} {path} {x} . {{ {self.violation(prop, x, inner)} }}")
         if not alts:
             return "FILTER(false)"
         return " UNION ".join(f"{{ {a} }}" for a in alts)
@@ -379,54 +509,280 @@ class _Compiler:
         self.check_keys(prop, _SHAPE_KEYS)
         if self.one(prop, "path") is None:
             raise self.fail(prop, "a property shape needs sh:path")
-        if self.values(prop, "property"):
-            raise self.fail(prop, "sh:property inside a property shape is not supported")
 
     # --- top level ------------------------------------------------------------------
-    def compile_shape(self, shape: Node, parent: Node, target: str) -> Iterator[Compiled]:
+    def compile_tree(self, shape: Node, parent: Node, target: str, seen: tuple[Node, ...],
+                     keys: tuple[str, ...] = ()) -> Iterator[Compiled]:
+        """*shape*'s constraints on the focus nodes *target* binds to ?this, then its property shapes'.
+
+        A property shape's own property shapes take its value nodes as their
+        focus nodes; the outer focus nodes stay in the results' *keys*, since
+        SHACL reports a value node once for each focus node that reaches it.
+        """
+        if shape in seen:
+            raise self.fail(shape, "recursive shapes are not supported")
         if self.deactivated(shape):
             return
+        seen = seen + (shape,)
+        yield from self.compile_shape(shape, parent, target, keys)
+        path_node = self.one(shape, "path")
+        for prop in self.values(shape, "property"):
+            self.check_property(prop)
+            if path_node is None:
+                yield from self.compile_tree(prop, parent, target, seen, keys)
+                continue
+            outer = f"?_o{len(keys) + 1}"
+            # a focused run limits the results' focus nodes: here the value nodes, not the outer ones
+            renamed = _FOCUS_SLOT.sub("", re.sub(r"\?this\b", outer, target))
+            inner = (f"\x00?this\x00{{ SELECT DISTINCT ?this {' '.join((*keys, outer))} WHERE {{ {renamed} "
+                     f"{outer} {self.path(shape, path_node)} ?this . }} }}")
+            yield from self.compile_tree(prop, parent, inner, seen, (*keys, outer))
+
+    def compile_shape(self, shape: Node, parent: Node, target: str, keys: tuple[str, ...] = ()) -> Iterator[Compiled]:
         severity, message = self.severity(shape), self.message(shape)
         path_node = self.one(shape, "path")
         path = None if path_node is None else str(path_node) if isinstance(path_node, URIRef) else self.path(shape, path_node)
-        for component, alts, params in self.constraints(shape, "?this", "?value", ()):
+        for component, alts, params in self.constraints(shape, "?this", "?value", (), top=True):
             bodies = []
             for body, var in alts:
-                bind = " BIND(?this AS ?value)" if var == "?this" else ""
-                bodies.append(f"{{ {FOCUS_SLOT}{target} {body}{bind} }}")
+                bind = f" BIND({var} AS ?value)" if var not in (None, "?value") else ""
+                bodies.append(f"{{ {target} {body}{bind} }}")
             where = " UNION ".join(bodies)
-            parts = tuple(f"SELECT DISTINCT ?this ?value WHERE {{ {where} }}".split(FOCUS_SLOT))
-            yield Compiled(node_id(shape), node_id(parent), component, severity, message, path, parts, params=params)
+            text = f"SELECT DISTINCT ?this ?value ?path ?_k {' '.join(keys)} WHERE {{ {where} }}"
+            self.parses(shape, text, component)
+            yield Compiled(node_id(shape), node_id(parent), component, severity, message, path, text, params=params)
         for constraint in self.values(shape, "sparql"):
             yield self.compile_sparql(shape, parent, constraint, target, severity, message, path)
+        for comp in self.components:
+            for params in self.custom_params(shape, comp):
+                yield self.compile_custom(shape, parent, comp, params, target, severity, message, path)
+
+    def prebinding(self, shape: Node, target: str, consts: Mapping[str, str]) -> tuple[str, str]:
+        """The pattern at the head of the WHERE group, and the one for a nested group that needs the
+        pre-bound variables (the target as a DISTINCT sub-SELECT, so it binds each focus node once)."""
+        binds = "".join(f" BIND({t} AS ?{n})" for n, t in sorted(consts.items()))
+        return f"{target}{binds} ", f"{{ SELECT DISTINCT ?this WHERE {{ {target} }} }}{binds}"
+
+    def current(self, shape: Node, text: str, component: str) -> dict[str, str]:
+        """$currentShape and $shapesGraph, where *text* reads them."""
+        consts: dict[str, str] = {}
+        if re.search(r"[?$]shapesGraph\b", text):
+            consts["shapesGraph"] = f"<{SHAPES_GRAPH}>"
+        if re.search(r"[?$]currentShape\b", text):
+            if isinstance(shape, BNode):
+                raise self.fail(shape, "$currentShape of a blank-node shape cannot be pre-bound (a query cannot "
+                                       "name a blank node)", component)
+            consts["currentShape"] = node_text(shape)
+        return consts
+
+    def in_shapes_graph(self, shape: Node, text: str, prefixes: str, consts: Mapping[str, str], component: str,
+                        prebound: tuple[str, ...] = ("this",)) -> str:
+        """*text* with each ``GRAPH $shapesGraph { P }`` replaced by P's solutions on the shapes graph.
+
+        The data store does not hold the shapes graph, but P cannot depend
+        on the data (it is matched in the shapes graph, evaluated on its
+        own as any nested group); so P is answered here, once, and its
+        solutions become a VALUES table the query joins with.
+        """
+        if re.search("[\x00-\x08]", text):
+            raise self.fail(shape, "the query text holds control characters", component)
+        groups = graph_groups(text, "shapesGraph")
+        if not groups:
+            return text
+        out, last = [], 0
+        for start, body_at, body_end, end in groups:
+            body = text[body_at:body_end]
+            used = set(re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", body))
+            if used & set(prebound) or re.search(r"(?i)\b(GRAPH|SERVICE)\b", body):
+                raise self.fail(shape, f"GRAPH $shapesGraph {{ ... }} may not read {', '.join('$' + n for n in prebound)}, "
+                                       "nor name another graph", component)
+            binds = " ".join(f"BIND({t} AS ?{n})" for n, t in sorted(consts.items()))
+            try:
+                solutions = self.shapes_store().query(f"{prefixes}SELECT * WHERE {{ {binds} {body} }}")
+                rows = list(solutions)  # type: ignore[arg-type]
+            except (SyntaxError, ValueError, OSError) as exc:
+                raise self.fail(shape, f"GRAPH $shapesGraph {{ ... }} does not parse: {exc}", component) from None
+            names = sorted({v.value for v in solutions.variables} - set(consts))  # type: ignore[union-attr]
+            if used - set(names) - set(consts):  # read by an expression only: the outer query may bind it
+                raise self.fail(shape, "GRAPH $shapesGraph { ... } reads a variable it does not bind: "
+                                       + ", ".join(sorted("?" + n for n in used - set(names) - set(consts))), component)
+            table = []
+            for row in rows:
+                terms = [row[n] for n in names]
+                if any(isinstance(t, ox.BlankNode) for t in terms):
+                    raise self.fail(shape, "GRAPH $shapesGraph { ... } matches a blank node of the shapes graph, "
+                                           "which the data cannot share", component)
+                table.append("(" + " ".join("UNDEF" if t is None else str(t) for t in terms) + ")")
+            if not rows:
+                values = "FILTER(false)"
+            elif not names:
+                values = ""
+            else:
+                values = f"\x04VALUES ({' '.join('?' + n for n in names)}) {{ {' '.join(table)} }}"
+            out += [text[last:start], f"{{ {values} }}"]
+            last = end
+        out.append(text[last:])
+        return "".join(out)
+
+    def shapes_store(self) -> ox.Store:
+        if self._shapes_store is None:
+            self._shapes_store = ox.Store()
+            self._shapes_store.load(self.g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        return self._shapes_store
+
+    def select_text(self, shape: Node, text: str, prefixes: str, target: str, consts: Mapping[str, str],
+                    path: str | None, component: str) -> str:
+        """A SHACL-SPARQL SELECT (constraint or validator) over all of *target* at once."""
+        try:
+            text = self.in_shapes_graph(shape, text, prefixes, consts, component)
+            rewritten = rewrite(text, prebound=frozenset({"this", *consts}), path=path).replace("\x04VALUES", "VALUES")
+        except Refused as exc:
+            raise self.fail(shape, f"sh:select: {exc}", component) from None
+        head, nested = self.prebinding(shape, target, consts)
+        return prefixes + rewritten.replace(WHERE, " " + head, 1).replace(NESTED, " " + nested + " ")
 
     def compile_sparql(self, shape: Node, parent: Node, constraint: Node, target: str, severity: str,
                        message: str | None, path: str | None) -> Compiled:
-        self.check_keys(constraint, _SPARQL_KEYS)
+        component = "sh:SPARQLConstraintComponent"
+        if constraint != shape:  # a shape may be its own sh:sparql constraint
+            self.check_keys(constraint, _SPARQL_KEYS)
         select = self.one(constraint, "select")
         if select is None:
-            raise self.fail(shape, "its sh:sparql constraint has no sh:select")
-        prefixes = "".join(self.prefix_lines(shape, p) for p in self.values(constraint, "prefixes"))
-        try:
-            head, rest = split_select(str(select), None if path is None else self.path(shape, self.one(shape, "path")))
-        except ValueError as exc:
-            raise self.fail(shape, f"sh:select: {exc}") from None
+            raise self.fail(shape, "its sh:sparql constraint has no sh:select", component)
+        prefixes = self.prefixes(shape, constraint)
+        path_sparql = None if path is None else self.path(shape, self.one(shape, "path"))
+        consts = self.current(shape, str(select), component)
+        text = self.select_text(shape, str(select), prefixes, target, consts, path_sparql, component)
         if self.deactivated(constraint):
-            head, rest = "SELECT ?this WHERE { FILTER(false) ", "}"
+            text = "SELECT ?this WHERE { FILTER(false) }"
+        self.parses(shape, text, component)
         return Compiled(node_id(shape), node_id(parent), SH + "SPARQLConstraintComponent", severity,
-                        self.message(constraint) or message, path,
-                        (prefixes + head, f"{target} {rest}"), sparql=True)
+                        self.message(constraint) or message, path, text, sparql=True)
 
-    def prefix_lines(self, shape: Node, holder: Node) -> str:
-        lines = []
-        for decl in self.values(holder, "declare"):
-            prefix, namespace = self.one(decl, "prefix"), self.one(decl, "namespace")
-            if prefix is None or namespace is None or not re.fullmatch(r"[A-Za-z][\w.-]*|", str(prefix)):
-                raise self.fail(shape, f"a sh:declare of {node_id(holder)} lacks a valid sh:prefix and sh:namespace")
-            lines.append(f"PREFIX {prefix}: {ox.NamedNode(str(namespace))}\n")
-        if not lines and holder not in set(self.g.subjects()):
-            raise self.fail(shape, f"sh:prefixes {node_id(holder)} declares no prefixes in the shapes files")
-        return "".join(lines)
+    def parses(self, shape: Node, text: str, component: str) -> None:
+        """The query must parse now, not at validation time: it is run once on an empty store."""
+        probe = _FOCUS_SLOT.sub("", _CLASS_SLOT.sub(lambda m: f"{m.group(1)} <{RDF_TYPE}> <urn:x> .", text))
+        try:
+            ox.Store().query(probe)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise self.fail(shape, f"its query does not parse: {exc}", component) from None
+
+    def prefixes(self, shape: Node, holder: Node) -> str:
+        """PREFIX lines of every sh:declare reached from *holder*'s sh:prefixes, through owl:imports."""
+        lines: dict[str, str] = {}
+        todo = list(self.values(holder, "prefixes"))
+        seen: set[Node] = set()
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for decl in self.values(node, "declare"):
+                prefix, namespace = self.one(decl, "prefix"), self.one(decl, "namespace")
+                if prefix is None or namespace is None or not re.fullmatch(r"[A-Za-z][\w.-]*|", str(prefix)):
+                    raise self.fail(shape, f"a sh:declare of {node_id(node)} lacks a valid sh:prefix and sh:namespace")
+                line = f"PREFIX {prefix}: {ox.NamedNode(str(namespace))}\n"
+                if lines.get(str(prefix), line) != line:
+                    raise self.fail(shape, f"the prefix {prefix}: is declared with two namespaces")
+                lines[str(prefix)] = line
+            todo += list(self.g.objects(node, URIRef(OWL_IMPORTS)))
+        return "".join(lines[p] for p in sorted(lines))
+
+    # --- SPARQL-based constraint components -----------------------------------------
+    def custom_params(self, shape: Node, comp: Node) -> list[dict[str, Node]]:
+        """Each combination of *shape*'s values for *comp*'s parameters (none when a required one is missing)."""
+        combos: list[dict[str, Node]] = [{}]
+        for param, optional in self.components[comp]:
+            found = sorted(self.g.objects(shape, param), key=str)
+            if not found:
+                if optional:
+                    continue
+                return []
+            combos = [dict(c, **{_local(param): v}) for c in combos for v in found]
+        return combos if combos != [{}] else []
+
+    def compile_custom(self, shape: Node, parent: Node, comp: Node, params: Mapping[str, Node], target: str,
+                       severity: str, message: str | None, path: str | None) -> Compiled:
+        name = node_id(comp)
+        is_property = self.one(shape, "path") is not None
+        validator = None
+        for key in ("propertyValidator" if is_property else "nodeValidator", "validator"):
+            found = self.values(comp, key)
+            if found:
+                validator = found[0]
+                break
+        if validator is None:
+            raise self.fail(shape, "the constraint component has no validator for a "
+                                   f"{'property' if is_property else 'node'} shape", name)
+        consts = {}
+        for key, value in params.items():
+            if isinstance(value, BNode):
+                raise self.fail(shape, f"parameter {key} is a blank node, which a query cannot name", name)
+            consts[key] = node_text(value)
+        path_sparql = None if path is None else self.path(shape, self.one(shape, "path"))
+        select, ask = self.one(validator, "select"), self.one(validator, "ask")
+        if (select is None) == (ask is None):
+            raise self.fail(shape, "a validator needs exactly one of sh:select and sh:ask", name)
+        prefixes = self.prefixes(shape, validator)
+        consts |= self.current(shape, str(select or ask), name)
+        if select is not None:
+            text = self.select_text(shape, str(select), prefixes, target, consts, path_sparql, name)
+            sparql = True
+        else:
+            text = self.ask_text(shape, str(ask), prefixes, target, consts, path_sparql, name)
+            sparql = False
+        self.parses(shape, text, name)
+        msg = self.message(validator) or self.message(comp) or message
+        return Compiled(node_id(shape), node_id(parent), str(comp), severity, msg, path, text, sparql=sparql,
+                        params=tuple((k, str(v)) for k, v in sorted(params.items())))
+
+    def ask_text(self, shape: Node, text: str, prefixes: str, target: str, consts: Mapping[str, str],
+                 path: str | None, component: str) -> str:
+        """An ASK validator: a result for each value node for which the ASK is false, in one query.
+        The ASK body runs inside NOT EXISTS, where SPARQL substitutes $this, $value and the parameters."""
+        try:
+            text = self.in_shapes_graph(shape, text, prefixes, consts, component, ("this", "value"))
+            rewritten = rewrite(text, prebound=frozenset({"this", "value", *consts}), path=path,
+                                ask=True).replace("\x04VALUES", "VALUES")
+        except Refused as exc:
+            raise self.fail(shape, f"sh:ask: {exc}", component) from None
+        at = rewritten.index(WHERE)
+        end = rewritten.rindex("}")
+        body = rewritten[at + 1:end].replace(NESTED, " ")
+        head = re.fullmatch(r"(?P<prologue>(?:\s*(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*)\s*ASK(\s+WHERE)?\s*\{",
+                            rewritten[:at], re.IGNORECASE)
+        if head is None or rewritten[end + 1:].strip():
+            raise self.fail(shape, "sh:ask: only an ASK query with one WHERE group is supported", component)
+        binds = "".join(f" BIND({t} AS ?{n})" for n, t in sorted(consts.items()))
+        reach = f"?this {path} ?value ." if path else "BIND(?this AS ?value)"
+        return (f"{prefixes}{head.group('prologue')}\nSELECT DISTINCT ?this ?value WHERE {{ {target} {reach}{binds} "
+                f"FILTER NOT EXISTS {{ {body} }} }}")
+
+
+def _local(param: Node) -> str:
+    """A parameter's variable name: the local name of its sh:path (SHACL 6.2.1)."""
+    text = str(param)
+    return re.split(r"[#/:]", text)[-1]
+
+
+def _components(g: Graph) -> dict[Node, list[tuple[Node, bool]]]:
+    """Every sh:ConstraintComponent of the shapes graph: its parameters' paths, and whether each is optional."""
+    out: dict[Node, list[tuple[Node, bool]]] = {}
+    kinds = set(g.transitive_subjects(URIRef(SUBCLASS), URIRef(SH + "ConstraintComponent")))
+    found = {c for k in kinds for c in g.subjects(URIRef(RDF_TYPE), k)}
+    for comp in sorted(found, key=str):
+        params = []
+        for param in g.objects(comp, URIRef(SH + "parameter")):
+            path = g.value(param, URIRef(SH + "path"))
+            if not isinstance(path, URIRef):
+                raise ShapesError(f"constraint component {node_id(comp)}: a parameter's sh:path must be an IRI")
+            if str(path).startswith(SH):
+                raise ShapesError(f"constraint component {node_id(comp)}: parameter {path} redefines a SHACL Core "
+                                  "parameter, which the engine does not support")
+            optional = g.value(param, URIRef(SH + "optional"))
+            params.append((path, bool(optional is not None and optional.toPython() is True)))
+        out[comp] = sorted(params, key=lambda p: str(p[0]))
+    return out
 
 
 # --- paths ---------------------------------------------------------------------------
@@ -451,59 +807,6 @@ def path_text(g: Graph, node: Node) -> str:
     raise ValueError(f"sh:path {node.n3()} is not a SHACL path")
 
 
-# --- SHACL-SPARQL text ---------------------------------------------------------------
-_TOKEN = re.compile(
-    r"""(?P<skip>\#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|<[^<>"{}|^`\\\s]*>)"""
-    r"""|(?P<var>[?$][A-Za-z_][A-Za-z0-9_]*)|(?P<open>\{)"""
-    r"""|(?P<select>(?<![\w:?$])SELECT\b)|(?P<group>(?<![\w:?$])GROUP\s+BY\b)""",
-    re.IGNORECASE,
-)
-
-
-def split_select(text: str, path: str | None) -> tuple[str, str]:
-    """*text* cut just inside its WHERE group, with $PATH replaced and ?this projected.
-
-    The target pattern goes at the head of that group so that ``$this`` is
-    bound by it, as SHACL's pre-binding asks, in one query for all targets.
-    """
-    out: list[str] = []
-    last, select_at, open_at, projects_this, grouped = 0, -1, -1, False, False
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "var":
-            name = m.group()[1:]
-            if name in ("currentShape", "shapesGraph"):
-                raise ValueError(f"${name} is not supported")
-            if name == "PATH":
-                if path is None:
-                    raise ValueError("$PATH is only meaningful in a property shape")
-                out.append(text[last:m.start()] + path)
-                last = m.end()
-            elif name == "this" and select_at >= 0 and open_at < 0:
-                projects_this = True
-        elif kind == "select" and select_at < 0:
-            select_at = m.end()
-        elif kind == "group":
-            grouped = True
-        elif kind == "open" and open_at < 0 and select_at >= 0:
-            out.append(text[last:m.end()])
-            last = m.end()
-            open_at = len("".join(out))
-    out.append(text[last:])
-    if select_at < 0 or open_at < 0:
-        raise ValueError("not a SELECT query with a WHERE group")
-    joined = "".join(out)
-    head, rest = joined[:open_at], joined[open_at:]
-    projection = re.sub(r"\s*(WHERE)?\s*\{\s*$", "", head[select_at:], flags=re.IGNORECASE)
-    if not projects_this and not re.search(r"(^|\s)\*(\s|$)", projection):
-        if grouped:
-            raise ValueError("an aggregate query must project $this")
-        mod = re.match(r"\s*(DISTINCT|REDUCED)?", head[select_at:], re.IGNORECASE)
-        cut = select_at + (mod.end() if mod else 0)
-        head = f"{head[:cut]} ?this{head[cut:]}"
-    return head + " ", rest
-
-
 def compile_shapes(graph: Graph, origin: Callable[[Node], str]) -> list[Compiled]:
     """Every constraint of every targeted shape in *graph*, compiled; raises ShapesError on anything else."""
     c = _Compiler(graph, origin)
@@ -517,13 +820,12 @@ def compile_shapes(graph: Graph, origin: Callable[[Node], str]) -> list[Compiled
     out: list[Compiled] = []
     for shape in sorted(shapes, key=str):
         c.check_keys(shape, _SHAPE_KEYS)
+        if c.values(shape, "select") and shape not in c.values(shape, "sparql"):
+            raise c.fail(shape, "sh:select on a shape that is not its own sh:sparql constraint")
         target = c.target(shape)
         if target is None or c.deactivated(shape):
             continue
         if c.one(shape, "path") is not None:
             c.check_property(shape)
-        out.extend(c.compile_shape(shape, shape, target))
-        for prop in c.values(shape, "property"):
-            c.check_property(prop)
-            out.extend(c.compile_shape(prop, shape, target))
+        out.extend(c.compile_tree(shape, shape, "\x00?this\x00" + target, ()))
     return out

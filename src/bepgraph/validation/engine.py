@@ -1,8 +1,10 @@
 """The SHACL engine: shapes compiled to SPARQL once, run set-at-a-time on the store.
 
-pySHACL stays the reference (:func:`pyshacl_reference`): the tests check
-that both give the same results on a case per constraint component, and the
-benchmark (``bench/bench_validation_engine.py``) measures both. The engine
+pySHACL stays the reference (:func:`pyshacl_reference`, pyshacl-turbo the
+second one): the tests check that they give the same results on a case per
+constraint component, on every rule case and on the W3C SHACL test suite
+(tests/w3c/shacl), and the benchmark (``bench/bench_validation_engine.py``)
+measures both. The engine
 exists because pySHACL checks one focus node at a time through rdflib,
 which is two orders of magnitude too slow for a million trades.
 
@@ -40,6 +42,7 @@ __all__ = [
 
 FOCUS_BATCH = 1000  # larger VALUES blocks make Oxigraph 0.5.13 ~60x slower (baselines.md)
 _SEVERITY_IRI = {"violation": SH + "Violation", "warning": SH + "Warning", "info": SH + "Info"}
+_INTERNAL = re.compile(r"_(?:o\d+|k|v\d+)")  # the compiler's own variables (keys, outer focus nodes)
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -96,10 +99,24 @@ class Shapes:
 
     paths: tuple[Path, ...]
     constraints: tuple[Compiled, ...]
+    graph: rdflib.Graph = field(default_factory=rdflib.Graph, compare=False, repr=False)  # the parsed shapes
 
     @property
     def shape_iris(self) -> frozenset[str]:
         return frozenset(c.shape for c in self.constraints) | frozenset(c.parent for c in self.constraints)
+
+
+@contextmanager
+def _lexical_forms() -> Iterator[None]:
+    """rdflib parsing with the shapes' literals as written: SHACL's ``true`` is the term
+    "true"^^xsd:boolean, and "1"^^xsd:boolean, which rdflib would normalize into it, is not.
+    (The flag is rdflib's process-wide default; shapes are parsed once, at load.)"""
+    saved = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        yield
+    finally:
+        rdflib.NORMALIZE_LITERALS = saved
 
 
 def _parse(paths: Sequence[Path]) -> tuple[rdflib.Graph, dict[rdflib.term.Node, str]]:
@@ -107,7 +124,8 @@ def _parse(paths: Sequence[Path]) -> tuple[rdflib.Graph, dict[rdflib.term.Node, 
     for path in paths:
         part = rdflib.Graph()
         try:
-            part.parse(path, format="turtle")
+            with _lexical_forms():
+                part.parse(path, format="turtle")
         except FileNotFoundError:
             raise ShapesError(f"{path}: no such shapes file") from None
         except Exception as exc:  # rdflib raises many parser exception types
@@ -123,20 +141,17 @@ def load_shapes(paths: Sequence[Path]) -> Shapes:
     paths = tuple(Path(p) for p in paths)
     graph, origin = _parse(paths)
     fallback = ", ".join(str(p) for p in paths)
-    return Shapes(paths, tuple(compile_shapes(graph, lambda node: origin.get(node, fallback))))
+    return Shapes(paths, tuple(compile_shapes(graph, lambda node: origin.get(node, fallback))), graph)
 
 
-def _focus_blocks(focus: Iterable[str]) -> list[str]:
+def _focus_blocks(focus: Iterable[str]) -> list[list[str]]:
     terms = []
     for iri in dict.fromkeys(focus):
         try:
             terms.append(str(ox.NamedNode(iri)))
         except ValueError:
             raise ParameterError(f"focus node '{iri}' is not an IRI (blank nodes cannot be focused)") from None
-    return [
-        "VALUES ?this { " + " ".join(terms[i:i + FOCUS_BATCH]) + " } "
-        for i in range(0, len(terms), FOCUS_BATCH)
-    ]
+    return [terms[i:i + FOCUS_BATCH] for i in range(0, len(terms), FOCUS_BATCH)]
 
 
 def _selected(shapes: Shapes, only: Iterable[str] | None) -> list[Compiled]:
@@ -150,6 +165,14 @@ def _selected(shapes: Shapes, only: Iterable[str] | None) -> list[Compiled]:
 
 
 def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """A node as ShapeResult.focus writes it: an IRI bare, a blank node as ``_:id``, a literal in N-Triples."""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term) if isinstance(term, ox.Literal) else term.value
+
+
+def _shown(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """A node as a message shows it: an IRI or a literal's lexical form bare, a blank node as ``_:id``."""
     return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
 
 
@@ -170,13 +193,13 @@ def _results(c: Compiled, rows: ox.QuerySolutions) -> list[ShapeResult]:
             continue
         value, path = row["value"] if "value" in names else None, c.path
         bindings: dict[str, str] = {}
+        if "path" in names and isinstance(row["path"], ox.NamedNode):
+            path = row["path"].value  # sh:closed, or a SHACL-SPARQL ?path
         if c.sparql:
-            bindings = {n: str(row[n]) for n in names if row[n] is not None}
-            if "path" in names and isinstance(row["path"], ox.NamedNode):
-                path = row["path"].value
+            bindings = {n: str(row[n]) for n in names if row[n] is not None and not _INTERNAL.fullmatch(n)}
             if value is None and c.path is None:
                 value = focus  # SHACL: a node shape's SPARQL result without ?value reports the focus node
-        subst = dict(c.params) | {n: _text(row[n]) for n in names if row[n] is not None}
+        subst = dict(c.params) | {n: _shown(row[n]) for n in names if row[n] is not None and not _INTERNAL.fullmatch(n)}
         out.append(ShapeResult(
             focus=_text(focus), shape=c.shape, severity=c.severity, message=_message(c, subst),
             component=c.component, path=path, value=str(value) if value is not None else None,
@@ -214,17 +237,27 @@ def validate(store: Store, shapes: Shapes, *, focus: Iterable[str] | None = None
     those shapes (a node shape brings its property shapes).
     """
     constraints = _selected(shapes, only)
-    blocks = [""] if focus is None else _focus_blocks(focus)
+    blocks: list[list[str] | None] = [None] if focus is None else list(_focus_blocks(focus))
     subclasses = _subclasses(store, frozenset().union(*(c.target_classes for c in constraints)))
-    results: set[ShapeResult] = set()
+    results: list[ShapeResult] = []
     for c in constraints:
+        # A Core query's DISTINCT rows are its results (its keys keep apart what SHACL reports
+        # apart: each pair of sh:lessThan values, each language of sh:uniqueLang, each outer
+        # focus node of a nested property shape); two constraints that find the same thing give
+        # two results, as SHACL has it (two sh:class values, say). A SHACL-SPARQL query's equal
+        # solutions count once: a node of two target classes is one focus node.
+        found: list[ShapeResult] = []
         for block in blocks:
-            results.update(_results(c, store.query(c.query(block, subclasses))))  # type: ignore[arg-type]
-    return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message))
+            found += _results(c, store.query(c.query(block, subclasses)))  # type: ignore[arg-type]
+        results.extend(dict.fromkeys(found) if c.sparql else found)
+    return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message,
+                                         tuple(sorted(r.bindings.items()))))
 
 
 # --- the W3C report --------------------------------------------------------------------
-def _node(text: str) -> ox.NamedNode | ox.BlankNode:
+def _node(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if text.startswith('"'):
+        return _term(text)  # a literal focus node (sh:targetNode "x", sh:targetObjectsOf)
     return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text)
 
 
@@ -300,7 +333,7 @@ def report_graph(results: Sequence[ShapeResult], conforms: bool) -> bytes:
             ox.Quad(node, rdf_type, sh("ValidationResult"), g),
             ox.Quad(node, sh("focusNode"), _node(r.focus), g),
             ox.Quad(node, sh("sourceShape"), _node(r.shape), g),
-            ox.Quad(node, sh("resultSeverity"), ox.NamedNode(_SEVERITY_IRI[r.severity]), g),
+            ox.Quad(node, sh("resultSeverity"), ox.NamedNode(_SEVERITY_IRI.get(r.severity, r.severity)), g),
             ox.Quad(node, sh("sourceConstraintComponent"), ox.NamedNode(r.component), g),
             ox.Quad(node, sh("resultMessage"), ox.Literal(r.message), g),
         ]
@@ -361,8 +394,12 @@ def _parsed_once() -> Iterator[None]:
 
 
 def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence[Path],
-                      only: Iterable[str] | None = None, parse_once: bool = False) -> list[ShapeResult]:
+                      only: Iterable[str] | None = None, parse_once: bool = False,
+                      implementation: str = "pyshacl") -> list[ShapeResult]:
     """The same shapes through ``pyshacl.validate`` (no inference), as ShapeResults.
+
+    *implementation* ``"pyshacl-turbo"`` runs pyshacl-turbo instead, a
+    second reference with pySHACL's ``validate()`` signature (a test extra).
 
     A dataset is flattened to the union of its graphs first, since the
     engine sees the union (pySHACL would check each named graph alone).
@@ -372,7 +409,12 @@ def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence
     *parse_once* memoizes rdflib's query parsing (:func:`_parsed_once`);
     the benchmarks' "plain pySHACL" leaves it off.
     """
-    import pyshacl
+    if implementation == "pyshacl":
+        import pyshacl as reference
+    elif implementation == "pyshacl-turbo":
+        import pyshacl_turbo as reference  # type: ignore[import-not-found,no-redef]
+    else:
+        raise ValueError(f"unknown SHACL implementation {implementation!r}")
 
     if isinstance(data, rdflib.Dataset):
         union = rdflib.Graph()
@@ -387,7 +429,7 @@ def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence
                 if shape not in kept:
                     shapes_graph.remove((shape, rdflib.URIRef(SH + key), target))
     with _parsed_once() if parse_once else nullcontext():
-        _, report, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none", advanced=True,
+        _, report, _ = reference.validate(data, shacl_graph=shapes_graph, inference="none", advanced=True,
                                         allow_warnings=True)
     SHN = rdflib.Namespace(SH)
     severity = {v: k for k, v in _SEVERITY_IRI.items()}
@@ -397,10 +439,11 @@ def pyshacl_reference(data: rdflib.Dataset | rdflib.Graph, shape_paths: Sequence
         path = report.value(node, SHN.resultPath)
         value = report.value(node, SHN.value)
         message = report.value(node, SHN.resultMessage)
+        focus = report.value(node, SHN.focusNode)
         out.append(ShapeResult(
-            focus=node_id(report.value(node, SHN.focusNode)),
+            focus=_rdflib_text(focus) if isinstance(focus, rdflib.Literal) else node_id(focus),
             shape=node_id(report.value(node, SHN.sourceShape)),
-            severity=severity[str(report.value(node, SHN.resultSeverity))],
+            severity=severity.get(str(report.value(node, SHN.resultSeverity)), str(report.value(node, SHN.resultSeverity))),
             message=str(message) if message is not None else "",
             component=str(report.value(node, SHN.sourceConstraintComponent)),
             path=None if path is None else (str(path) if isinstance(path, rdflib.URIRef) else path_text(report, path)),
