@@ -143,7 +143,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise ParameterError(f"--as-of '{args.as_of}' is not a date (YYYY-MM-DD)") from None
     store = _open(args, load=True)
     try:
-        validation = run_validation(store, as_of, args.rule or None, args.series or None)
+        validation = run_validation(store, as_of, args.rule or None, args.series or None, save=args.save)
     finally:
         store.close()
     report = validation.report
@@ -231,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a readable summary, the findings JSON, or the SHACL validation report")
     p.add_argument("--rule", action="append", default=[], metavar="ID", help="only this rule, e.g. BEP-7.3 (repeatable)")
     p.add_argument("--series", action="append", default=[], metavar="ID", help="only findings of this series (repeatable)")
+    p.add_argument("--save", action="store_true",
+                   help="also write the SHACL report to the store's graph/findings (otherwise the store is only read)")
     _add_sources(p)
     p.set_defaults(func=cmd_validate)
 

@@ -18,13 +18,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 from ..errors import ParameterError
 from ..resources import web_dir
 from ..store import Store
-from ..viz.service import FindingsCache, page_data
+from ..viz.service import cached_page_data
 from ..viz.views import VIEWS, Period
 
 __all__ = ["router"]
 
 router = APIRouter()
-_FINDINGS = FindingsCache()
 
 # the only files served: the page's own, and the npm builds the Makefile copies to web/viz/vendor/
 FILES = {
@@ -81,5 +80,4 @@ def data(
         raise ParameterError(f"parameter view: '{view}' is not a view (views: {', '.join(VIEWS)})")
     day = _day("asOf", as_of) or date.today()
     period = Period.ending(day, _day("from", start), _day("to", end))
-    report = _FINDINGS.get(store, day) if findings else None
-    return page_data(store, view, day, period, report, with_analysis=analysis)
+    return cached_page_data(store, view, day, period, findings, with_analysis=analysis)
