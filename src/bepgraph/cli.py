@@ -104,7 +104,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     bindings = bind(query, values)  # a typo in a parameter fails before a long load
     store = _open(args, load=True)
     try:
-        result = store.query(query.text, bindings)
+        from .validation.overlay import query_with_derived
+
+        result = query_with_derived(store, query.text, bindings)  # with the derived graphs it names
         out = sys.stdout.buffer
         if isinstance(result, ox.QueryBoolean):
             print("true" if bool(result) else "false")

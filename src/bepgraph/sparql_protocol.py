@@ -43,6 +43,7 @@ import pyoxigraph as ox
 
 from .errors import QueryError
 from .query_workers import Handler, Outcome, WorkerDied, WorkerPool
+from .sparql_derived import DerivedGraphs, DerivedGraphsRefused, refuse_derived_graphs
 from .store import EmbeddedStore, RemoteStore, Store
 
 __all__ = [
@@ -464,14 +465,18 @@ def _query_handler(store: EmbeddedStore) -> Handler:
     """Made in each worker: the store it reads (an on-disk one reopened read-only), and how it answers."""
     path = None if store.location == "memory" else store.location
     target = ox.Store.read_only(path) if path else store.reader()
+    derived = DerivedGraphs(store, target, writable=path is None)  # the graphs/derived/DATE a query names
 
     def handle(request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         dataset = Dataset(*(tuple(g) if g is not None else None for g in request["dataset"]))
         try:
-            answer = evaluate(target, request["query"], dataset, request["accept"], request["limit"],
-                              request["base_iri"])
+            with derived.named_by(request["query"], (dataset.default_graphs or ()) + (dataset.named_graphs or ())):
+                answer = evaluate(target, request["query"], dataset, request["accept"], request["limit"],
+                                  request["base_iri"])
         except ProtocolError as exc:
             return {"ok": False, "status": exc.status, "kind": exc.kind, "detail": str(exc)}, b""
+        except DerivedGraphsRefused as exc:
+            return {"ok": False, "status": exc.status, "kind": "QueryError", "detail": str(exc)}, b""
         return {"ok": True, "media_type": answer.media_type}, answer.body
 
     return handle
@@ -545,6 +550,10 @@ class QueryRunner:
     def _remote_query(self, text: str, dataset: Dataset, accept: str | None) -> Answer:
         store = self.store
         assert isinstance(store, RemoteStore) and self._http is not None
+        try:
+            refuse_derived_graphs(text, (dataset.default_graphs or ()) + (dataset.named_graphs or ()), "a remote store")
+        except DerivedGraphsRefused as exc:
+            raise ProtocolError(exc.status, str(exc)) from None
         params = [("query", text)]
         params += [("default-graph-uri", g) for g in dataset.default_graphs or ()]
         params += [("named-graph-uri", g) for g in dataset.named_graphs or ()]
