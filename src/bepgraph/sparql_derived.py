@@ -1,33 +1,36 @@
 """The SPARQL endpoint's derived graphs: ``…/graph/derived/YYYY-MM-DD`` computed when a query names it.
 
-Why in the query process: each query process holds its own copy-on-write
-copy of the in-memory store (:mod:`bepgraph.query_workers`), so the derived
-facts of the dates a query names are written into that copy for that one
-query and removed after it, before the process answers anything else. The
-served store is never written, no query process is retired, and the answer
-is the same whatever was asked before or at the same time. A process keeps
-the N-Triples of the dates it derived (the loaded facts cannot change under
-it: it is retired at the first write), so asking again costs a load only.
+Why a private copy per query, not the pre-forked query processes: those
+only read (a write in a forked copy can wait forever on a lock a reading
+thread of the server held at the fork, see :mod:`bepgraph.private_copy`),
+and a graph written into one would be seen by its next query. A query that
+names derived graphs is answered in a fork of its own that writes the
+dates' derived graphs into its copy first (retried if that write is stuck),
+then evaluates the query exactly as a query process does, under the same
+deadline. The served store is never written, no query process is retired,
+and the answer is the same whatever was asked before or at the same time.
+The derived N-Triples of a date come from the process's answer cache, so
+only the first query naming a date derives it.
 
 How a query names a date's graph: see ``validation/overlay.py``
 (:func:`~bepgraph.validation.overlay.derived_dates`). An on-disk store (read
 by the query processes read-only) and a remote server cannot hold them: a
-query naming one there is refused, never answered as if the graph were empty.
+query naming one there is refused (501), never answered as if the graph
+were empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
-import pyoxigraph as ox
-
-from .errors import QueryError
+from .errors import QueryError, StoreError
+from .private_copy import can_fork, in_private_copy
 from .store import Store
-from .validation.overlay import day_graphs, derived_dates, derived_graph_of
+from .validation.overlay import day_graphs, derived_dates
 
-__all__ = ["DerivedGraphsRefused", "DerivedGraphs", "refuse_derived_graphs"]
+__all__ = ["DerivedGraphsRefused", "answer_with_derived_graphs", "named_derived_dates", "refuse_derived_graphs"]
 
 
 class DerivedGraphsRefused(QueryError):
@@ -38,7 +41,8 @@ class DerivedGraphsRefused(QueryError):
         self.status = status
 
 
-def _named(query: str, graphs: Sequence[str]) -> list[date]:
+def named_derived_dates(query: str, graphs: Sequence[str]) -> list[date]:
+    """The dates whose derived graph the query names (400 for an IRI of the form that names no date)."""
     try:
         return derived_dates(query, graphs)
     except QueryError as exc:
@@ -47,38 +51,41 @@ def _named(query: str, graphs: Sequence[str]) -> list[date]:
 
 def refuse_derived_graphs(query: str, graphs: Sequence[str], where: str) -> None:
     """Refuse (501) a query naming a derived graph on a store that cannot hold one (*where* names the store)."""
-    if _named(query, graphs):
+    if named_derived_dates(query, graphs):
         raise DerivedGraphsRefused(
             501, f"the derived graphs (…/graph/derived/DATE) are computed on demand over an in-memory store only, "
                  f"not over {where}; run the query with `bepgraph query` instead")
 
 
-class DerivedGraphs:
-    """One query process's derived graphs: written into its own copy for a query, removed after it."""
+def answer_with_derived_graphs(store: Store, days: Sequence[date], evaluate: Callable[[Any], Any],
+                               timeout_s: float) -> tuple[bool, Any]:
+    """``evaluate(raw)`` on a private copy of *store* holding the derived graphs of *days*.
 
-    def __init__(self, store: Store, target: ox.Store, writable: bool) -> None:
-        self.store, self.target, self.writable = store, target, writable
-        self._known: dict[str, bytes] = {}
+    *evaluate* gets the copy's pyoxigraph store and returns the endpoint's
+    answer or raises its error (a QueryError with ``status`` and ``kind``):
+    ``(True, answer)`` or ``(False, (status, detail, kind))``. Past
+    *timeout_s* the copy is stopped: ``(False, (503, …, "QueryTimeout"))``.
+    """
+    if not can_fork(store):
+        raise DerivedGraphsRefused(501, f"the derived graphs (…/graph/derived/DATE) are computed on demand over "
+                                        f"an in-memory store only, not over {store.location}")
+    graphs = day_graphs(store, days, cached=True)
 
-    @contextmanager
-    def named_by(self, query: str, graphs: Sequence[str]) -> Iterator[None]:
-        days = _named(query, graphs)
-        if not days:
-            yield
-            return
-        if not self.writable:
-            refuse_derived_graphs(query, graphs, "an on-disk store")
-        missing = [d for d in days if d.isoformat() not in self._known]
-        for graph, data in day_graphs(self.store, missing).items():
-            self._known[graph.rsplit("/", 1)[-1]] = data
-        nodes = [ox.NamedNode(derived_graph_of(d)) for d in days]
+    def write(copy: Store) -> None:
+        for graph, data in graphs.items():
+            copy.replace_graph(graph, data)
+
+    def answer(copy: Store) -> tuple[bool, Any]:
         try:
-            for node, day in zip(nodes, days):
-                self.target.load(input=self._known[day.isoformat()], format=ox.RdfFormat.N_TRIPLES,
-                                 to_graph=node, lenient=True)
-            yield
-        finally:
-            for node in nodes:  # the next query of this process sees the loaded facts only
-                if self.target.contains_named_graph(node):
-                    self.target.remove_graph(node)
+            return True, evaluate(copy.reader())  # type: ignore[attr-defined]
+        except QueryError as exc:  # the endpoint's own errors travel as plain values
+            return False, (getattr(exc, "status", 400), str(exc), getattr(exc, "kind", "QueryError"))
 
+    try:
+        return in_private_copy(store, answer, "the query over the derived graphs", timeout_s=timeout_s,  # type: ignore[no-any-return]
+                               prepare=write, prepare_bytes=sum(map(len, graphs.values())))
+    except StoreError as exc:
+        if "did not finish within" in str(exc):
+            return False, (503, f"the query was stopped after {timeout_s:g} s (the query timeout); narrow it, "
+                                "or raise BEPGRAPH_QUERY_TIMEOUT", "QueryTimeout")
+        return False, (500, str(exc), "StoreError")

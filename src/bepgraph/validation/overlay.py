@@ -41,6 +41,7 @@ import pyoxigraph as ox
 from ..errors import QueryError
 from ..namespaces import graph_iri
 from ..private_copy import can_fork, in_private_copy
+from ..sparql import named_queries
 from ..store import QueryResult, Store, Term, bind_values
 from .derive import DERIVED_GRAPH, derived_lines
 
@@ -136,26 +137,46 @@ def _scratch(store: Store, graphs: Mapping[str, bytes]) -> Iterator[None]:
 
 # --- the doors' entry points --------------------------------------------------------------------
 
+def derived_ntriples(store: Store, as_of: date) -> bytes:
+    """``graph/derived`` as of *as_of* as N-Triples, derived once per date and load (the shared cache).
+
+    Derived in a forked child where it can be: the derivation is Python,
+    and in the server's own process it would hold the interpreter lock
+    that every request being served needs.
+    """
+    from .cache import answers
+
+    def compute() -> bytes:
+        named_queries()  # parsed here once, inherited parsed by every copy
+        if can_fork(store):
+            return in_private_copy(store, lambda copy: "".join(derived_lines(copy, as_of)[1]).encode(),
+                                   f"the derivation as of {as_of}")
+        return "".join(derived_lines(store, as_of)[1]).encode()
+
+    return answers().get(store, ("derived", as_of), compute)
+
+
 def with_derived(store: Store, as_of: date, work: Callable[[Store], T], what: str) -> T:
     """``work(s)`` where *s* reads the loaded facts of *store* and ``graph/derived`` as of *as_of*.
 
     *store* itself is left as it was (see the module docstring); the result
     must pickle (it crosses a pipe from a forked child).
     """
+    data = derived_ntriples(store, as_of)
     if can_fork(store):
-        def in_copy(copy: Store) -> T:
-            _, lines = derived_lines(copy, as_of)
-            copy.replace_graph(DERIVED_GRAPH, "".join(lines).encode())
-            return work(copy)
-
-        return in_private_copy(store, in_copy, what)
-    _, lines = derived_lines(store, as_of)
-    with _scratch(store, {DERIVED_GRAPH: "".join(lines).encode()}):
+        return in_private_copy(store, work, what, prepare=lambda copy: copy.replace_graph(DERIVED_GRAPH, data),
+                               prepare_bytes=len(data))
+    with _scratch(store, {DERIVED_GRAPH: data}):
         return work(store)
 
 
-def day_graphs(store: Store, days: Sequence[date]) -> dict[str, bytes]:
-    """The per-date derived graphs for *days*, as N-Triples, from the loaded facts of *store*."""
+def day_graphs(store: Store, days: Sequence[date], cached: bool = False) -> dict[str, bytes]:
+    """The per-date derived graphs for *days*, as N-Triples, from the loaded facts of *store*.
+
+    *cached*: from (and into) the shared cache, for a caller in the process that owns *store*.
+    """
+    if cached:
+        return {derived_graph_of(d): derived_ntriples(store, d) for d in days}
     return {derived_graph_of(d): "".join(derived_lines(store, d)[1]).encode() for d in days}
 
 
@@ -184,12 +205,14 @@ def query_with_derived(store: Store, text: str, bindings: Mapping[str, Term] | N
         return store.query(text, bindings)
     what = "the query over " + ", ".join(f"<{derived_graph_of(d)}>" for d in days)
 
-    def answer(s: Store) -> tuple[str, bytes]:
-        for graph, data in day_graphs(s, days).items():
-            s.replace_graph(graph, data)
-        return _materialized(s.query(text, bindings))
+    graphs = day_graphs(store, days, cached=True)
+
+    def write(copy: Store) -> None:
+        for graph, data in graphs.items():
+            copy.replace_graph(graph, data)
 
     if can_fork(store):
-        return _parsed(*in_private_copy(store, answer, what))
-    with _scratch(store, day_graphs(store, days)):
+        return _parsed(*in_private_copy(store, lambda copy: _materialized(copy.query(text, bindings)), what,
+                                        prepare=write, prepare_bytes=sum(map(len, graphs.values()))))
+    with _scratch(store, graphs):
         return _parsed(*_materialized(store.query(text, bindings)))
