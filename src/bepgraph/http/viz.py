@@ -65,8 +65,12 @@ def asset(name: str) -> FileResponse:
     return FileResponse(path, media_type=FILES[name])
 
 
+_DATA_PARAMETERS = {"view", "asOf", "from", "to", "findings", "analysis"}
+
+
 @router.get("/viz/data")
 def data(
+    request: Request,
     store: Annotated[Store, Depends(_store)],
     view: Annotated[str, Query(description=f"one of {', '.join(VIEWS)}")] = "structure",
     as_of: Annotated[str | None, Query(alias="asOf", description="YYYY-MM-DD; default today")] = None,
@@ -76,6 +80,10 @@ def data(
     analysis: bool = True,
 ) -> dict[str, object]:
     """A board view as Cytoscape.js elements, with the findings as of the date and the analysis."""
+    unknown = sorted(set(request.query_params) - _DATA_PARAMETERS)
+    if unknown:  # a filter the door does not take (series=…) would otherwise be ignored silently
+        raise ParameterError(f"parameter {unknown[0]}: /viz/data takes no such parameter "
+                             f"(it takes: {', '.join(sorted(_DATA_PARAMETERS))})")
     if view not in VIEWS:
         raise ParameterError(f"parameter view: '{view}' is not a view (views: {', '.join(VIEWS)})")
     day = _day("asOf", as_of) or date.today()
