@@ -144,3 +144,21 @@ def test_a_private_copy_writes_only_its_own_store_and_its_errors_come_back() -> 
     assert nquads(store) == before
     with pytest.raises(ValueError, match="no such thing"):
         in_private_copy(store, lambda s: (_ for _ in ()).throw(ValueError("no such thing")), "a failing work")
+
+
+def test_a_private_copy_stuck_in_its_writes_is_forked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first child blocks in its prepare step, as a write on a lock copied held would; the second goes on."""
+    import bepgraph.private_copy as private_copy
+
+    monkeypatch.setattr(private_copy, "PREPARE_S", 0.5)
+    marker = tmp_path / "first-attempt"
+
+    def prepare(copy: Store) -> None:
+        if not marker.exists():
+            marker.write_text("stuck")
+            threading.Event().wait()  # never returns: the parent must give up on this child
+        copy.replace_graph(graph_iri("derived"), b"<urn:d> <urn:e> <urn:f> .\n")
+
+    store = EmbeddedStore()
+    assert in_private_copy(store, lambda copy: copy.count(), "a retried work", prepare=prepare) == 1
+    assert marker.exists() and store.count() == 0

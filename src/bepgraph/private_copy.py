@@ -89,6 +89,12 @@ def _child(store: EmbeddedStore, work: Callable[[Store], object], out: int,
         os._exit(code)
 
 
+def _close_all_but(keep: int) -> None:  # pragma: no cover - the child
+    if keep > 3:
+        os.closerange(3, keep)
+    os.closerange(max(3, keep + 1), os.sysconf("SC_OPEN_MAX"))
+
+
 def _reap(pid: int, kill: bool) -> int:
     if kill:
         try:
@@ -155,7 +161,9 @@ def _attempt(store: EmbeddedStore, work: Callable[[Store], T], what: str, deadli
         os.close(write_end)
         raise
     if pid == 0:  # pragma: no cover - the child
-        os.close(read_end)
+        # keep only its own pipe end (and the standard streams): a child holding the server's
+        # sockets would keep a connection open after the server closed it, for as long as it works
+        _close_all_but(write_end)
         _child(store, work, write_end, prepare)
     os.close(write_end)
     ready_by = time.monotonic() + prepare_s
