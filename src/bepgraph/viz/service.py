@@ -21,14 +21,7 @@ from .marks import findings_as_of, mark_findings
 from .page_data import to_page_data
 from .views import Period, build_view
 
-__all__ = ["FindingsCache", "cached_page_data", "page_data", "unplaced", "view_of"]
-
-
-class FindingsCache:
-    """The validation reports of the process's one cache (kept as a class for the doors that hold one)."""
-
-    def get(self, store: Store, as_of: date) -> Report:
-        return findings_as_of(store, as_of)
+__all__ = ["cached_page_data", "page_data", "unplaced", "view_of"]
 
 
 def view_of(store: Store, name: str, as_of: date, period: Period) -> nx.MultiDiGraph:
