@@ -92,7 +92,10 @@ def _timed_run(store) -> dict[str, object]:  # type: ignore[no-untyped-def]
     engine._results, derivation.derive = timed_results, timed_derive
     try:
         started = time.perf_counter()
-        validation = run.run_validation(store, AS_OF)
+        # what run_validation does in its private copy, here on the bench's own store so the
+        # timings taken inside are seen (a forked run's would stay in the child)
+        derivation.derive(store, AS_OF)
+        validation = run._judge(store, AS_OF, None, None, None)
         total = time.perf_counter() - started
     finally:
         engine._results, derivation.derive = results_of, derive_of

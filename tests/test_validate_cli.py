@@ -100,7 +100,7 @@ def test_text_summary_groups_by_rule_and_series_with_counts(capsys: pytest.Captu
     code, out, _ = _run(capsys, str(H1), "--as-of", "2004-12-31", "--rule", "BEP-H.1")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "As of 2004-12-31: 2 violations, 0 warnings, 0 infos; the graph does not conform."
+    assert lines[0] == "As of 2004-12-31, for BEP-H.1: 2 violations, 0 warnings, 0 infos."  # scoped: no verdict on the graph
     assert "BEP-H.1 (violation, 2 findings) Rule 12b-1(h)(1)" in lines
     assert f"  {SERIES}: 2 findings" in lines
     assert any(line.startswith("    transactions/T-2: Directed transaction T-2") for line in lines)

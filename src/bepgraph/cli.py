@@ -108,7 +108,12 @@ def cmd_query(args: argparse.Namespace) -> int:
     bindings = bind(query, values)  # a typo in a parameter fails before a long load
     store = _open(args, load=True)
     try:
-        result = store.query(query.text, bindings)
+        from .known_ids import check_entity_parameters
+        from .validation.overlay import query_with_derived
+
+        check_entity_parameters(store, query, bindings)  # an unknown series or broker: exit 2, not zero rows
+
+        result = query_with_derived(store, query.text, bindings)  # with the derived graphs it names
         out = sys.stdout.buffer
         if isinstance(result, ox.QueryBoolean):
             print("true" if bool(result) else "false")
@@ -146,6 +151,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .known_ids import check_known, check_rules
     from .validation.run import run_validation
     from .validation.text import summary
 
@@ -153,9 +159,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
     except ValueError:
         raise ParameterError(f"--as-of '{args.as_of}' is not a date (YYYY-MM-DD)") from None
+    check_rules(args.rule)  # before a long load
     store = _open(args, load=True)
     try:
-        validation = run_validation(store, as_of, args.rule or None, args.series or None)
+        for series in args.series:
+            check_known(store, "series", series)
+        validation = run_validation(store, as_of, args.rule or None, args.series or None, save=args.save)
     finally:
         store.close()
     report = validation.report
@@ -164,7 +173,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     elif args.format == "turtle":
         sys.stdout.buffer.write(validation.shacl_report)
     else:
-        print(summary(report), end="")
+        scope = ", ".join([*args.rule, *(f"series {s}" for s in args.series)]) or None
+        print(summary(report, scope), end="")
     return EXIT_OK if report.conforms else EXIT_VIOLATIONS
 
 
@@ -267,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a readable summary, the findings JSON, or the SHACL validation report")
     p.add_argument("--rule", action="append", default=[], metavar="ID", help="only this rule, e.g. BEP-7.3 (repeatable)")
     p.add_argument("--series", action="append", default=[], metavar="ID", help="only findings of this series (repeatable)")
+    p.add_argument("--save", action="store_true",
+                   help="also write the SHACL report to the store's graph/findings (otherwise the store is only read)")
     _add_sources(p)
     p.set_defaults(func=cmd_validate)
 

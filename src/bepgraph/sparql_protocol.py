@@ -44,6 +44,8 @@ import pyoxigraph as ox
 from .errors import QueryError
 from .query_workers import Handler, Outcome, WorkerDied, WorkerPool
 from .sparql_guard import GuardError, check_query, check_update
+from .sparql_derived import (DerivedGraphsRefused, answer_with_derived_graphs, named_derived_dates,
+                             refuse_derived_graphs)
 from .store import EmbeddedStore, RemoteStore, Store
 
 __all__ = [
@@ -471,10 +473,14 @@ def _query_handler(store: EmbeddedStore) -> Handler:
     def handle(request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         dataset = Dataset(*(tuple(g) if g is not None else None for g in request["dataset"]))
         try:
+            if path is not None:  # an in-memory store's derived graphs never reach a query process
+                refuse_derived_graphs(request["query"], _graphs_of(dataset), "an on-disk store")
             answer = evaluate(target, request["query"], dataset, request["accept"], request["limit"],
                               request["base_iri"])
         except ProtocolError as exc:
             return {"ok": False, "status": exc.status, "kind": exc.kind, "detail": str(exc)}, b""
+        except DerivedGraphsRefused as exc:
+            return {"ok": False, "status": exc.status, "kind": "QueryError", "detail": str(exc)}, b""
         return {"ok": True, "media_type": answer.media_type}, answer.body
 
     return handle
@@ -483,6 +489,10 @@ def _query_handler(store: EmbeddedStore) -> Handler:
 def _loads(update: str) -> bool:
     """Whether *update* has a LOAD operation (its failures are the source's, not the store's)."""
     return any(word == "LOAD" for word, _, _, _ in _top_level_words(update))
+
+
+def _graphs_of(dataset: Dataset) -> tuple[str, ...]:
+    return (dataset.default_graphs or ()) + (dataset.named_graphs or ())
 
 
 class QueryRunner:
@@ -511,6 +521,9 @@ class QueryRunner:
         self.guard(text, base_iri)
         if isinstance(self.store, RemoteStore):
             return self._remote_query(text, dataset, accept)
+        days = self._derived_days(text, dataset)
+        if days:
+            return self._with_derived(days, text, dataset, accept, base_iri)
         workers = self._workers()
         try:
             return self._answer(workers.run(self._request(text, dataset, accept, base_iri), self._deadline()))
@@ -525,12 +538,33 @@ class QueryRunner:
             if isinstance(outcome, ProtocolError):
                 raise outcome
             return outcome
+        days = self._derived_days(text, dataset)
+        if days:
+            return await asyncio.to_thread(self._with_derived, days, text, dataset, accept, base_iri)
         workers = self._workers()
         try:
             outcome = await workers.run_async(self._request(text, dataset, accept, base_iri), self._deadline())
         except WorkerDied as exc:
             raise ProtocolError(500, str(exc), "StoreError") from None
         return self._answer(outcome)
+
+    def _derived_days(self, text: str, dataset: Dataset) -> list[Any]:
+        """The dates of the derived graphs the query names, if the store is in memory (sparql_derived.py)."""
+        if not (isinstance(self.store, EmbeddedStore) and self.store.location == "memory"):
+            return []  # a query process of an on-disk store refuses them itself
+        try:
+            return named_derived_dates(text, _graphs_of(dataset))
+        except DerivedGraphsRefused as exc:
+            raise ProtocolError(exc.status, str(exc)) from None
+
+    def _with_derived(self, days: list[Any], text: str, dataset: Dataset, accept: str | None,
+                      base_iri: str | None) -> Answer:
+        limit = self.result_limit
+        ok, value = answer_with_derived_graphs(
+            self.store, days, lambda raw: evaluate(raw, text, dataset, accept, limit, base_iri), self.timeout_s)
+        if not ok:
+            raise ProtocolError(*value)
+        return value  # type: ignore[no-any-return]
 
     def _workers(self) -> WorkerPool:
         if self.workers is None:
@@ -564,6 +598,10 @@ class QueryRunner:
     def _remote_query(self, text: str, dataset: Dataset, accept: str | None) -> Answer:
         store = self.store
         assert isinstance(store, RemoteStore) and self._http is not None
+        try:
+            refuse_derived_graphs(text, _graphs_of(dataset), "a remote store")
+        except DerivedGraphsRefused as exc:
+            raise ProtocolError(exc.status, str(exc)) from None
         params = [("query", text)]
         params += [("default-graph-uri", g) for g in dataset.default_graphs or ()]
         params += [("named-graph-uri", g) for g in dataset.named_graphs or ()]

@@ -1,13 +1,12 @@
 """Findings and derived legal status as of a date, computed once per date and per loaded data.
 
 A validation run over a million trades takes seconds, so it is not
-per-request work: the first request for an as-of date runs the rules
-engine (:func:`bepgraph.validation.run.validate_graph`, which also writes
-the derived graph), reads the derived statuses it needs with named
-queries, and keeps the result until the sources in the store change (their
-provenance in graph/meta, read with one small query per request that asks
-for an as-of answer). Runs are serialized: the derived graph holds one
-as-of date at a time.
+per-request work: the first request for an as-of date takes the run from
+the process's one answer cache (``validation/cache.py``, shared with /viz,
+the board pack and the CLI) and reads the derived statuses it needs with
+named queries over a private copy of the store holding that date's derived
+graph (``validation/overlay.py``). Nothing is written to the store; two
+dates are computed side by side, the same date once.
 """
 
 from __future__ import annotations
@@ -21,8 +20,10 @@ from typing import Any
 
 from ..sparql import find_query
 from ..store import Store
-from ..validation.derive import DERIVED_LOCK
+from ..validation.cache import answers, cached_validation
+from ..validation.cache import generation as loaded_generation
 from ..validation.findings import Report
+from ..validation.overlay import with_derived
 from .fields import to_python
 
 __all__ = ["AgreementInterval", "AsOfCache", "PlanInterval", "Snapshot", "TrusteeState"]
@@ -68,37 +69,35 @@ class Snapshot:
     memo: dict[Any, Any] = field(default_factory=dict)  # answers derived from it, kept with it (findings.py)
 
 
-def _validate(store: Store, as_of: date) -> Report:
-    """The function boundary to the rules engine (issue 3): findings, and the derived graph written."""
-    from ..validation.run import validate_graph
-
-    return validate_graph(store, as_of)
-
-
-def _derive(store: Store, as_of: date) -> None:  # called holding DERIVED_LOCK
-    """Only the derived graph (a tenth of a validation's time): enough for the status fields."""
-    from ..validation.derive import derive
-
-    derive(store, as_of)
-
-
 def _rows(store: Store, name: str) -> list[dict[str, Any]]:
     result = store.query(find_query(f"graphql/{name}").text)
     names = [v.value for v in result.variables]  # type: ignore[union-attr]
     return [{n: (None if row[n] is None else to_python(row[n])) for n in names} for row in result]  # type: ignore[union-attr]
 
 
+_STATUS_QUERIES = ("plan-in-effect", "trustee-status", "agreement-in-force")
+
+
+def _status_rows(store: Store, as_of: date) -> dict[str, list[dict[str, Any]]]:
+    """The derived statuses as of *as_of*, read in a private copy holding that date's graph/derived."""
+    def read(copy: Store) -> dict[str, list[dict[str, Any]]]:
+        return {name: _rows(copy, name) for name in _STATUS_QUERIES}
+
+    for name in _STATUS_QUERIES:
+        find_query(f"graphql/{name}")  # parsed here, inherited parsed by the copy
+    return with_derived(store, as_of, read, f"the derived status as of {as_of}")
+
+
 def read_snapshot(store: Store, as_of: date, findings: bool) -> Snapshot:
-    """Derive the status as of *as_of* (and run the rules if *findings*), then read what was derived."""
-    if findings:
-        snap = Snapshot(as_of=as_of, report=_validate(store, as_of))
-    else:
-        _derive(store, as_of)
-        snap = Snapshot(as_of=as_of, report=None)
-    for r in _rows(store, "plan-in-effect"):
+    """The status derived as of *as_of* (and the rules' findings if *findings*), from the shared cache."""
+    cache = answers()
+    status = cache.get(store, ("status-rows", as_of), lambda: _status_rows(store, as_of))
+    report = cached_validation(store, as_of).report if findings else None
+    snap = Snapshot(as_of=as_of, report=report)
+    for r in status["plan-in-effect"]:
         snap.plan.setdefault(r["series"], []).append(PlanInterval(r["from"], r["until"], r["reason"], r["due"]))
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in _rows(store, "trustee-status"):
+    for r in status["trustee-status"]:
         grouped[r["trustee"]].append(r)
     for trustee, rows in grouped.items():
         first = rows[0]
@@ -108,7 +107,7 @@ def read_snapshot(store: Store, as_of: date, findings: bool) -> Snapshot:
             reasons=tuple(sorted({r["reason"] for r in rows if r["reason"]})),
             rests_on=tuple(sorted({r["restsOn"] for r in rows if r["restsOn"]})))
     spans: dict[tuple[str, date], list[dict[str, Any]]] = defaultdict(list)
-    for r in _rows(store, "agreement-in-force"):
+    for r in status["agreement-in-force"]:
         spans[(r["agreement"], r["start"])].append(r)
     for (agreement, start), rows in sorted(spans.items()):
         snap.agreements.setdefault(agreement, []).append(AgreementInterval(
@@ -117,55 +116,42 @@ def read_snapshot(store: Store, as_of: date, findings: bool) -> Snapshot:
     return snap
 
 
-Generation = tuple[tuple[str, str, str], ...]
-
-
-def generation(store: Store) -> Generation:
-    """What identifies the loaded sources: each source graph's sha256 and load time."""
-    return tuple((r["graph"], r["sha"], str(r["at"])) for r in _rows(store, "store-generation"))
-
-
 class AsOfCache:
-    """Snapshots per (generation, as-of date), shared by every request of one app."""
+    """Snapshots per (generation of the loaded facts, as-of date), shared by every request of one app.
+
+    The runs and statuses under them come from the process's one cache; a
+    snapshot adds the per-date indexes GraphQL builds over them (``memo``).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._snapshots: OrderedDict[tuple[Any, date], Snapshot] = OrderedDict()
-        self._sources: tuple[int, object, Generation] | None = None  # (store id, its write count, generation)
+        self._snapshots: OrderedDict[tuple[Any, date, bool], Snapshot] = OrderedDict()
 
-    def generation(self, store: Store) -> Generation:
-        """The sources' provenance, read again only when the store was written since the last read.
-
-        An embedded store counts its writes (``store.generation``); while the
-        count stands, nothing can have replaced a source, so the provenance
-        query is skipped: one query less per request. Stores that do not count
-        (a remote server) are asked every time.
-        """
-        stamp = getattr(store, "generation", None)
-        known = self._sources
-        if stamp is not None and known is not None and known[0] == id(store) and known[1] == stamp:
-            return known[2]
-        found = generation(store)
-        if stamp is not None:
-            self._sources = (id(store), stamp, found)
-        return found
+    def generation(self, store: Store) -> Any:
+        """The generation of the loaded facts (``validation.cache.generation``)."""
+        return loaded_generation(store)
 
     def cached(self, store: Store, as_of: date, findings: bool = False) -> Snapshot | None:
         """The snapshot for *as_of* if it is already known for the loaded data, without computing anything."""
-        known = self._snapshots.get((self.generation(store), as_of))
-        return None if known is None or (findings and known.report is None) else known
+        gen = self.generation(store)
+        with self._lock:
+            known = self._snapshots.get((gen, as_of, True))
+            if known is None and not findings:
+                known = self._snapshots.get((gen, as_of, False))
+            return known
 
     def _get(self, store: Store, as_of: date, findings: bool) -> Snapshot:
+        gen = self.generation(store)
+        snap = read_snapshot(store, as_of, findings)
         with self._lock:
-            key = (self.generation(store), as_of)
+            key = (gen, as_of, findings)
             known = self._snapshots.get(key)
-            if known is None or (findings and known.report is None):
-                with DERIVED_LOCK:  # the one graph/derived, shared with the board views and validation runs
-                    self._snapshots[key] = read_snapshot(store, as_of, findings)
+            if known is None:
+                self._snapshots[key] = known = snap
                 while len(self._snapshots) > KEEP:
                     self._snapshots.popitem(last=False)
             self._snapshots.move_to_end(key)
-            return self._snapshots[key]
+            return known
 
     async def get(self, store: Store, as_of: date, findings: bool = False) -> Snapshot:
         """The snapshot for *as_of* (with findings if asked): served from the cache on the event loop,

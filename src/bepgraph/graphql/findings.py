@@ -10,6 +10,7 @@ from datetime import date
 
 import strawberry
 
+from ..known_ids import check_known, check_rules
 from ..validation.findings import Finding as FindingRecord
 from .asof import Snapshot
 from .kinds import Severity
@@ -49,6 +50,9 @@ class FindingReport:
     conforms: bool = strawberry.field(description="True when there is no violation (warnings leave it true).")
     counts: SeverityCounts = strawberry.field(description="Counts over the findings that match the filters.")
     findings: Connection[Finding]
+    note: str | None = strawberry.field(
+        default=None, description="Set when filters match no finding: \"no findings for BEP-2.1 as of …\" "
+                                  "(a filter's id the loaded facts do not know is an error instead).")
 
 
 def _finding(f: FindingRecord) -> Finding:
@@ -89,6 +93,10 @@ def _select(snap: Snapshot, rule: str | None, series: str | None, severity: Seve
 
 async def _matching(info: strawberry.Info, as_of: date | None, rule: str | None, series: str | None,
                     severity: Severity | None) -> tuple[date, bool, _Selection]:
+    if rule is not None:
+        check_rules([rule])  # an unknown id is an error (extensions.code NOT_FOUND), never an empty list
+    if series is not None:
+        check_known(info.context.store, "series", series)
     snap = await info.context.snapshot(as_of, findings=True)
     conforms = _select(snap, None, None, None).counts["violation"] == 0
     return snap.as_of, conforms, _select(snap, rule, series, severity)
@@ -110,4 +118,12 @@ async def findings_report(info: strawberry.Info, as_of: date | None, rule: str |
                           severity: Severity | None, first: int, after: str | None) -> FindingReport:
     day, conforms, kept = await _matching(info, as_of, rule, series, severity)
     counts = SeverityCounts(**kept.counts)
-    return FindingReport(as_of=day, conforms=conforms, counts=counts, findings=_page(info, kept, first, after))
+    return FindingReport(as_of=day, conforms=conforms, counts=counts, findings=_page(info, kept, first, after),
+                         note=no_findings_note(day, rule, series, severity.value if severity else None)
+                         if not kept.findings else None)
+
+
+def no_findings_note(day: date, rule: str | None, series: str | None, severity: str | None) -> str | None:
+    """"no findings for BEP-2.1, series x as of …" when filters were given, None without filters."""
+    scope = [p for p in (rule, f"series {series}" if series else None, severity) if p]
+    return f"no findings for {', '.join(scope)} as of {day.isoformat()}" if scope else None

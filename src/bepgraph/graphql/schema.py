@@ -25,6 +25,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from ..known_ids import check_known
 from ..namespaces import entity_iri
 from .agreements import Agreement
 from .brokerage import Benefit, BrokerFlow, Expenditure, FlowGroup, Transaction, broker_flows
@@ -108,6 +109,7 @@ class Query:
         if series is None:
             question, order = question_for(TRANSACTIONS, None, order_by, direction, filter)
             return await page_of_list(info, question, order, first, after, lambda i: Transaction(ref=i))
+        check_known(info.context.store, "series", series)  # an unknown series is an error, not an empty page
         question, order = question_for(TRANSACTIONS, "series", order_by, direction, filter)
         return await page_of_children(info, entity_iri("series", series), question, order, first, after,
                                       lambda i: Transaction(ref=i))

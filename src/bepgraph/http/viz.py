@@ -21,13 +21,12 @@ from ..store import Store
 from ..viz.board_page import ViewCache, board_data
 from ..viz.dates import LatestFact
 from ..viz.timeline import QuarterCounts, plan_date
-from ..viz.service import FindingsCache
+from ..viz.marks import findings_as_of
 from ..viz.views import VIEWS, Period
 
 __all__ = ["router"]
 
 router = APIRouter()
-_FINDINGS = FindingsCache()
 _LATEST = LatestFact()
 _QUARTERS = QuarterCounts()
 _VIEWS = ViewCache()
@@ -76,8 +75,12 @@ def asset(name: str) -> FileResponse:
     return FileResponse(path, media_type=FILES[name])
 
 
+_DATA_PARAMETERS = {"view", "asOf", "from", "to", "expand", "findings", "analysis"}
+
+
 @router.get("/viz/data")
 def data(
+    request: Request,
     store: Annotated[Store, Depends(_store)],
     view: Annotated[str, Query(description=f"one of {', '.join(VIEWS)}")] = "structure",
     as_of: Annotated[str | None, Query(alias="asOf",
@@ -90,12 +93,16 @@ def data(
     analysis: bool = True,
 ) -> dict[str, object]:
     """A board view as Cytoscape.js elements (with its matrix or Sankey), the findings as of the date and the analysis."""
+    unknown = sorted(set(request.query_params) - _DATA_PARAMETERS)
+    if unknown:  # a filter the door does not take (series=…) would otherwise be ignored silently
+        raise ParameterError(f"parameter {unknown[0]}: /viz/data takes no such parameter "
+                             f"(it takes: {', '.join(sorted(_DATA_PARAMETERS))})")
     if view not in VIEWS:
         raise ParameterError(f"parameter view: '{view}' is not a view (views: {', '.join(VIEWS)})")
     latest = _LATEST.get(store)
     day = _day("asOf", as_of) or latest or date.today()
     period = Period.ending(day, _day("from", start), _day("to", end))
-    report = _FINDINGS.get(store, day) if findings else None
+    report = findings_as_of(store, day) if findings else None
     wanted = [e for e in (part.strip() for part in expand.split(",")) if e]
     body = board_data(store, view, day, period, report, wanted, with_analysis=analysis, views=_VIEWS)
     body["latestFact"] = latest.isoformat() if latest else None

@@ -1,4 +1,4 @@
-"""Computes the legal status the rules speak of and writes it to ``graph/derived``.
+"""Computes the legal status the rules speak of, as the triples of ``graph/derived``.
 
 The rules' terms (rules.md, "Terms the rules use") need calendar arithmetic
 and fixed-point reasoning over control chains that SPARQL does badly, so
@@ -9,7 +9,6 @@ read: the shapes join trades against the derived intervals in SPARQL.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,15 +27,9 @@ from .facts import Facts, read_facts
 from .persons import Affiliation, Persons, TrusteeStatus, affiliation_intervals
 
 __all__ = [
-    "DERIVED_GRAPH", "DERIVED_LOCK", "RULE_12B1_H_DATE", "Derived", "DerivedSummary", "compute", "derive",
-    "derived_for", "derived_triples",
+    "DERIVED_GRAPH", "RULE_12B1_H_DATE", "Derived", "DerivedSummary", "compute", "derive",
+    "derived_for", "derived_lines", "derived_triples",
 ]
-
-# There is one graph/derived per store, written for one as-of date at a time, and
-# every door (validation runs, GraphQL's status fields, the board views) rewrites
-# and reads it: whoever writes it holds this lock until it has read what it needs,
-# so a request for another date cannot swap it underneath.
-DERIVED_LOCK = threading.RLock()
 
 NOTICE_DAYS = 30  # plan ¶7: "on not more than 30 days' written notice" (the rule allows 60)
 
@@ -247,21 +240,34 @@ def derived_triples(derived: Derived) -> list[str]:
     return w.lines
 
 
+def derived_lines(store: Store, as_of: date) -> tuple[Derived, list[str]]:
+    """The status derived as of *as_of* from the facts in *store*, and its N-Triples lines (nothing written)."""
+    derived = compute(read_facts(store, as_of))
+    return derived, derived_triples(derived)
+
+
 @contextmanager
 def derived_for(store: Store, as_of: date) -> Iterator[DerivedSummary]:
-    """``graph/derived`` as of *as_of*, held for the caller's reads (see DERIVED_LOCK)."""
-    with DERIVED_LOCK:
-        yield derive(store, as_of)
+    """``graph/derived`` as of *as_of* written into *store*, which the caller owns (a test's, a bench's).
 
-
-def derive(store: Store, as_of: date) -> DerivedSummary:
-    """Derive the status as of *as_of* from the store's facts and replace ``graph/derived`` with it.
-
-    Callers that read the derived graph afterwards use :func:`derived_for`.
+    The stores users read are never written so: the doors derive into a
+    private copy (``validation/overlay.py``).
     """
-    derived = compute(read_facts(store, as_of))
-    lines = derived_triples(derived)
-    store.replace_graph(DERIVED_GRAPH, "".join(lines).encode())
+    yield derive(store, as_of)
+
+
+def derive(store: Store, as_of: date, graph: str = DERIVED_GRAPH) -> DerivedSummary:
+    """Derive the status as of *as_of* from the store's facts and replace *graph* of *store* with it.
+
+    Only for a store nobody else reads: a private copy, a test's store.
+    """
+    derived, lines = derived_lines(store, as_of)
+    store.replace_graph(graph, "".join(lines).encode())
+    return summary_of(as_of, derived, lines)
+
+
+def summary_of(as_of: date, derived: Derived, lines: list[str]) -> DerivedSummary:
+    """The counts of a derivation (what ``derive`` reports)."""
     return DerivedSummary(
         as_of=as_of, triples=len(lines), trustee_statuses=len(derived.statuses),
         affiliations=len(derived.affiliations), approvals=len(derived.approvals),

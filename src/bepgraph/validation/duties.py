@@ -93,19 +93,35 @@ def report_duties(facts: Facts, intervals: list[PlanInEffect]) -> list[ReportDut
     return duties
 
 
+def plan_end(intervals: list[PlanInEffect]) -> date | None:
+    """The first day, after it first took effect, on which the plan is in effect for no series; None while it is."""
+    spans = sorted(((i.start, i.end) for i in intervals), key=lambda s: (s[0], s[1] or date.max))
+    if not spans:
+        return None
+    covered_until = spans[0][0]
+    for start, end in spans:
+        if start > covered_until:
+            return covered_until  # a day in effect for no series, before this series' interval
+        if end is None:
+            return None
+        covered_until = max(covered_until, end)
+    return covered_until
+
+
 def retention_duties(
     facts: Facts, intervals: list[PlanInEffect], agreements: list[AgreementInForce]
 ) -> list[RetentionDuty]:
     """Plan ¶10, Rule 12b-1(f): six years (two easily accessible) after the document's date, or its end.
 
-    The plan ends when it is out of effect for every series, for whatever
-    reason; the later date (the end) is the one the six years run from.
+    The plan as a whole ends on the first day it is in effect for no series,
+    for whatever reason (rules.md, fine points); the later date (the end) is
+    the one the six years run from.
     """
     duties: list[RetentionDuty] = []
     plan_base, plan_rests = facts.plan_date, ()
-    if intervals and all(i.end is not None for i in intervals):
-        plan_base = max(facts.plan_date, max(i.end for i in intervals if i.end))
-        plan_rests = ()
+    ended = plan_end(intervals)
+    if ended is not None:
+        plan_base = max(facts.plan_date, ended)
     retained, accessible = retention_until(plan_base)
     duties.append(RetentionDuty(PLAN, PLAN, retained, accessible, plan_rests))
     for force in agreements:

@@ -6,8 +6,11 @@ IRIs, N-Triples bindings, one result per solution); every door speaks
 ``table/id``). The rule's id, citation and message template live on its
 shape in ``shapes/``; nothing about a rule is written here.
 
-A run also writes the SHACL report (``sh:ValidationReport``) to the named
-graph ``graph/findings``, so tools that speak SHACL read it from the store.
+A run reads the derived facts of its date beside the loaded facts, in a
+private copy of the store (``overlay.py``): it never writes the store users
+read. Asked to (``save=True``, ``bepgraph validate --save``), it writes the
+SHACL report (``sh:ValidationReport``) to the named graph ``graph/findings``,
+so tools that speak SHACL read it from the store.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from ..sources.tables import CATEGORY_CODES
 from ..sparql import find_query
 from ..store import Store
 from .catalogue import rule_catalogue
-from .derive import DERIVED_LOCK, derived_for
+from .overlay import with_derived
 from .engine import ShapeResult, Shapes, load_shapes, report_graph, validate
 from .findings import Finding, Focus, Report
 
@@ -36,6 +39,7 @@ __all__ = [
     "affected_focus",
     "derived_triples",
     "run_validation",
+    "save_report",
     "validate_changes",
     "validate_graph",
 ]
@@ -53,6 +57,7 @@ class Validation:
 
     report: Report
     results: list[ShapeResult] = field(default_factory=list)
+    derived: frozenset[str] = frozenset()  # graph/derived of the run, as N-Triples lines (for validate_changes)
 
     @property
     def shacl_report(self) -> bytes:
@@ -63,6 +68,13 @@ class Validation:
 @lru_cache(maxsize=1)
 def _shapes() -> Shapes:
     return load_shapes(shape_files())
+
+
+def _warm() -> None:
+    """Parse the shapes, the catalogue and the queries here, so a forked run inherits them parsed."""
+    _shapes()
+    rule_catalogue()
+    find_query("internal/validation-focus-facts")
 
 
 def _selected_shapes(rules: Iterable[str] | None) -> list[str] | None:
@@ -231,19 +243,31 @@ def _judge(store: Store, as_of: date, rules: Sequence[str] | None, series: Seque
     return Validation(Report(as_of, _merge(f for _, f in pairs)), [r for r, _ in pairs])
 
 
-def _write_report(store: Store, validation: Validation) -> None:
+def save_report(store: Store, validation: Validation) -> None:
+    """Write the run's SHACL report to graph/findings (only when the user asks: ``validate --save``)."""
     turtle = validation.shacl_report
     triples = ox.serialize(ox.parse(turtle, format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES)
     store.replace_graph(FINDINGS_GRAPH, triples)
 
 
 def run_validation(store: Store, as_of: date, rules: Sequence[str] | None = None,
-                   series: Sequence[str] | None = None) -> Validation:
-    """Derive, judge every rule (or *rules*) as of *as_of*, write the SHACL report to graph/findings."""
+                   series: Sequence[str] | None = None, save: bool = False) -> Validation:
+    """Derive, judge every rule (or *rules*) as of *as_of*; write the SHACL report to graph/findings if *save*.
+
+    The store is read, never written (unless *save*): the derived facts live
+    in a private copy for the run's duration (``overlay.with_derived``).
+    """
     _selected_shapes(rules)  # reject an unknown rule before any work
-    with derived_for(store, as_of):
-        validation = _judge(store, as_of, rules, series, None)
-        _write_report(store, validation)
+    _warm()
+
+    def judged(copy: Store) -> Validation:
+        validation = _judge(copy, as_of, rules, series, None)
+        validation.derived = derived_triples(copy)
+        return validation
+
+    validation = with_derived(store, as_of, judged, f"the validation as of {as_of}")
+    if save:
+        save_report(store, validation)
     return validation
 
 
@@ -255,7 +279,7 @@ def validate_graph(store: Store, as_of: date, rules: Sequence[str] | None = None
 
 # --- incremental runs ---------------------------------------------------------------------
 def derived_triples(store: Store) -> frozenset[str]:
-    """The derived graph as N-Triples lines, to compare before and after a bundle is added."""
+    """The derived graph of *store* (a private copy) as N-Triples lines, to compare before and after a bundle is added."""
     data = store.dump(ox.RdfFormat.N_TRIPLES, DERIVED_GRAPH) if DERIVED_GRAPH in store.named_graphs() else b""
     return frozenset(line for line in data.decode().splitlines() if line.strip())
 
@@ -342,13 +366,15 @@ def validate_changes(store: Store, as_of: date, previous: Validation, bundle_gra
     Only the affected entities are judged again; the other findings are
     kept. The result equals a full run (tests/test_rules.py checks it).
     """
-    with DERIVED_LOCK:
-        before = derived_triples(store)
-        with derived_for(store, as_of):
-            focus = affected_focus(store, bundle_graphs, before)
-            fresh = _judge(store, as_of, None, None, focus)
+    _warm()
+
+    def judged(copy: Store) -> tuple[set[str], Validation]:
+        focus = affected_focus(copy, bundle_graphs, previous.derived)
+        fresh = _judge(copy, as_of, None, None, focus)
+        fresh.derived = derived_triples(copy)
+        return focus, fresh
+
+    focus, fresh = with_derived(store, as_of, judged, f"the incremental validation as of {as_of}")
     kept = [r for r in previous.results if r.focus not in focus]
     findings = [f for f in previous.report.findings if f.focus.iri not in focus]
-    validation = Validation(Report(as_of, _merge(findings + fresh.report.findings)), kept + fresh.results)
-    _write_report(store, validation)
-    return validation
+    return Validation(Report(as_of, _merge(findings + fresh.report.findings)), kept + fresh.results, fresh.derived)

@@ -21,14 +21,22 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def summary(report: Report) -> str:
-    """*report* as text: a headline with the counts, then each rule's findings by series."""
+def summary(report: Report, scope: str | None = None) -> str:
+    """*report* as text: a headline with the counts, then each rule's findings by series.
+
+    *scope* names the filters the run was narrowed by ("BEP-2.1, series x"):
+    the headline then speaks of them, never of the whole graph.
+    """
     counts = report.counts
-    verdict = "conforms" if report.conforms else "does not conform"
-    lines = [
-        f"As of {report.as_of.isoformat()}: {_plural(counts['violation'], 'violation')}, "
-        f"{_plural(counts['warning'], 'warning')}, {_plural(counts['info'], 'info')}; the graph {verdict}."
-    ]
+    tally = (f"{_plural(counts['violation'], 'violation')}, {_plural(counts['warning'], 'warning')}, "
+             f"{_plural(counts['info'], 'info')}")
+    if scope is not None and not report.findings:
+        return f"No findings for {scope} as of {report.as_of.isoformat()}.\n"
+    if scope is not None:
+        lines = [f"As of {report.as_of.isoformat()}, for {scope}: {tally}."]
+    else:
+        verdict = "conforms" if report.conforms else "does not conform"
+        lines = [f"As of {report.as_of.isoformat()}: {tally}; the graph {verdict}."]
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
         by_rule[finding.rule].append(finding)

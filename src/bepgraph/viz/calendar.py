@@ -12,7 +12,8 @@ from datetime import date
 
 from ..sparql import find_query
 from ..store import Store
-from .views import derive_as_of, status_lock, to_networkx
+from ..validation.overlay import with_derived
+from .views import to_networkx
 
 __all__ = ["Calendar", "Continuance", "ReportDue", "compliance_calendar"]
 
@@ -74,9 +75,9 @@ def _day(value: object) -> date | None:
 
 def compliance_calendar(store: Store, as_of: date) -> Calendar:
     """Continuances and report duties as derived for *as_of*."""
-    with status_lock():
-        derive_as_of(store, as_of)
-        graph = to_networkx(store.query(find_query("viz/calendar-construct").text))  # type: ignore[arg-type]
+    text = find_query("viz/calendar-construct").text
+    graph = with_derived(store, as_of, lambda s: to_networkx(s.query(text)),  # type: ignore[arg-type]
+                         f"the compliance calendar as of {as_of}")
     continuances, reports = [], []
     plan_date = None
     for _, a in graph.nodes(data=True):

@@ -15,7 +15,6 @@ import networkx as nx
 from ..namespaces import entity_iri
 from ..store import Store
 from ..validation.findings import Finding, Report
-from .views import status_lock
 
 __all__ = ["SEVERITY_ORDER", "findings_as_of", "mark_findings"]
 
@@ -23,11 +22,10 @@ SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
 
 def findings_as_of(store: Store, as_of: date) -> Report:
-    """Every rule judged as of *as_of*; the run rewrites graph/derived, hence the lock."""
-    from ..validation.run import validate_graph
+    """Every rule judged as of *as_of*: the run of the process's one cache (validated once per date and load)."""
+    from ..validation.cache import cached_validation
 
-    with status_lock():
-        return validate_graph(store, as_of)
+    return cached_validation(store, as_of).report
 
 
 def _targets(graph: nx.MultiDiGraph, finding: Finding) -> list[str]:

@@ -1,53 +1,34 @@
 """One view as the page draws it: the view, its findings and the analysis, for one set of dates.
 
 Shared by the /viz door and the board pack, so the page and the paper show
-the same thing. Findings are the expensive part (a whole validation run),
-so they are kept per as-of date and per loaded data (the provenance of every
-graph: a reload or update changes it).
+the same thing. Findings are the expensive part (a whole validation run);
+they, the views and the page data built from them are kept in the
+process's one answer cache (``validation/cache.py``), per loaded data and
+per dates asked, so a page asked again is served without a query.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import date
 
 import networkx as nx
 
-from ..sparql import find_query
 from ..store import Store
+from ..validation.cache import answers
 from ..validation.findings import Finding, Report
 from .analysis import Analysis, analyse
 from .marks import findings_as_of, mark_findings
 from .page_data import to_page_data
 from .views import Period, build_view
 
-__all__ = ["FindingsCache", "page_data", "unplaced"]
-
-KEEP = 8  # as-of dates kept
+__all__ = ["cached_page_data", "page_data", "unplaced", "view_of"]
 
 
-class FindingsCache:
-    """Validation reports per (loaded data, as-of date); thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._reports: OrderedDict[tuple[object, date], Report] = OrderedDict()
-
-    @staticmethod
-    def _generation(store: Store) -> tuple[str, ...]:
-        triples = store.query(find_query("viz/generation-construct").text)
-        return tuple(sorted(f"{t.subject} {t.predicate} {t.object}" for t in triples))  # type: ignore[union-attr]
-
-    def get(self, store: Store, as_of: date) -> Report:
-        key = (self._generation(store), as_of)
-        with self._lock:
-            if key not in self._reports:
-                self._reports[key] = findings_as_of(store, as_of)
-                while len(self._reports) > KEEP:
-                    self._reports.popitem(last=False)
-            self._reports.move_to_end(key)
-            return self._reports[key]
+def view_of(store: Store, name: str, as_of: date, period: Period) -> nx.MultiDiGraph:
+    """View *name* from the shared cache, as a copy the caller may mark."""
+    graph = answers().get(store, ("view", name, as_of, period.start, period.end),
+                          lambda: build_view(store, name, as_of, period))
+    return graph.copy()
 
 
 def unplaced(graph: nx.MultiDiGraph, report: Report) -> list[dict[str, object]]:
@@ -58,16 +39,31 @@ def unplaced(graph: nx.MultiDiGraph, report: Report) -> list[dict[str, object]]:
 
 
 def analysis_for(store: Store, as_of: date, period: Period) -> Analysis:
-    return analyse(build_view(store, "money", as_of, period), build_view(store, "control", as_of, period))
+    return answers().get(store, ("analysis", as_of, period.start, period.end),
+                         lambda: analyse(view_of(store, "money", as_of, period),
+                                         view_of(store, "control", as_of, period)))
 
 
 def page_data(store: Store, view: str, as_of: date, period: Period, report: Report | None,
               with_analysis: bool = True) -> dict[str, object]:
     """The JSON of /viz/data for *view*; *report* None leaves the nodes unmarked."""
-    graph = build_view(store, view, as_of, period)
+    graph = view_of(store, view, as_of, period)
     left: list[dict[str, object]] = []
     if report is not None:
         mark_findings(graph, report)
         left = unplaced(graph, report)
     analysis = analysis_for(store, as_of, period).as_dict() if with_analysis else None
     return to_page_data(graph, analysis, left)
+
+
+def cached_page_data(store: Store, view: str, as_of: date, period: Period, findings: bool = True,
+                     with_analysis: bool = True) -> dict[str, object]:
+    """:func:`page_data` with the findings of the date (if *findings*), built once per loaded data and dates.
+
+    The dict is shared by every request that asks the same: callers serialize it, never change it.
+    """
+    def build() -> dict[str, object]:
+        report = findings_as_of(store, as_of) if findings else None
+        return page_data(store, view, as_of, period, report, with_analysis)
+
+    return answers().get(store, ("page", view, as_of, period.start, period.end, findings, with_analysis), build)

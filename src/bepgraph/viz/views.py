@@ -7,14 +7,13 @@ get the same picture's data. The conversion here is generic (see
 its query and the dates it takes.
 
 Views (b) and (d) read the legal status derived for the as-of date
-(``graph/derived``, docs/derived-graph.md). Deriving rewrites that one named
-graph, so deriving and reading it happen under one lock: two requests for
-different dates never read each other's status.
+(``graph/derived``, docs/derived-graph.md), which lives beside the loaded
+facts, never in the store users read: their query runs where that date's
+derived graph is (``validation/overlay.with_derived``).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,8 +33,6 @@ __all__ = [
     "Period",
     "View",
     "build_view",
-    "derive_as_of",
-    "status_lock",
     "to_networkx",
 ]
 
@@ -95,20 +92,6 @@ def _year_before(day: date) -> date:
 
 
 
-def status_lock() -> threading.RLock:
-    """The lock held while graph/derived is rewritten for one date and read back (the validation layer's)."""
-    from ..validation.derive import DERIVED_LOCK
-
-    return DERIVED_LOCK
-
-
-def derive_as_of(store: Store, as_of: date) -> None:
-    """Write the legal status as of *as_of* to graph/derived (the derivation's own contract)."""
-    from ..validation.derive import derive
-
-    derive(store, as_of)
-
-
 def _literal(day: date) -> ox.Literal:
     return ox.Literal(day.isoformat(), datatype=ox.NamedNode(_XSD + "date"))
 
@@ -126,11 +109,17 @@ def build_view(store: Store, name: str, as_of: date, period: Period | None = Non
     query = find_query(view.query)
     bindings = {"asOf": _literal(as_of), "from": _literal(period.start), "to": _literal(period.end)}
     used = {p.name for p in query.parameters}
-    with status_lock():
-        if view.derived:
-            derive_as_of(store, as_of)
-        triples = store.query(query.text, {k: v for k, v in bindings.items() if k in used})
-        graph = to_networkx(triples)  # type: ignore[arg-type]
+    bound = {k: v for k, v in bindings.items() if k in used}
+
+    def read(source: Store) -> nx.MultiDiGraph:
+        return to_networkx(source.query(query.text, bound))  # type: ignore[arg-type]
+
+    if view.derived:
+        from ..validation.overlay import with_derived
+
+        graph = with_derived(store, as_of, read, f"the {view.name} view as of {as_of}")
+    else:
+        graph = read(store)
     graph.graph.update(view=view.name, title=view.title, as_of=as_of.isoformat(),
                        start=period.start.isoformat(), end=period.end.isoformat())
     return graph
