@@ -200,3 +200,23 @@ def test_the_example_bundle_loaded_once_holds_each_fact_once() -> None:
     assert max(counts.values()) == 1
     with (example_bundle() / "transactions.csv").open(newline="", encoding="utf-8") as f:
         assert totals(store)[0] == str(sum(1 for _ in csv.DictReader(f)))
+
+
+def test_a_conflicting_ballot_is_named_by_its_whole_key(tmp_path: Path) -> None:
+    changed = copy.deepcopy(MINI)
+    changed["ballots"][0]["vote"] = "against"
+    a, b = write_bundle(tmp_path / "a", MINI), write_bundle(tmp_path / "b", changed)
+    store = EmbeddedStore()
+    load_all(store, [a])
+    with pytest.raises(BundleError, match=r"ballots.csv:2: column vote: 'against' conflicts with 'for' for ballots 'X-1/t-1'"):
+        load_all(store, [b])
+
+
+def test_a_conflicting_text_with_quotes_is_shown_whole(tmp_path: Path) -> None:
+    changed = copy.deepcopy(MINI)
+    changed["expenditures"][0]["description"] = 'Print run "Q4", 2002'
+    a, b = write_bundle(tmp_path / "a", MINI), write_bundle(tmp_path / "b", changed)
+    store = EmbeddedStore()
+    load_all(store, [a])
+    with pytest.raises(BundleError, match=r"""'Print run "Q4", 2002' conflicts with 'Print run "Q3", 2002'"""):
+        load_all(store, [b])

@@ -142,7 +142,7 @@ def _shown(terms: Iterable[str]) -> str:
             entity = split_entity_iri(term[1:-1])
             words.append(entity[1] if entity else term[1:-1].rsplit("#", 1)[-1])
         else:
-            words.append(term.split('"')[1] if term.startswith('"') else term)
+            words.append(term[1:term.rindex('"')].replace('\\"', '"') if term.startswith('"') else term)
     return "; ".join(words) if words else "(no value)"
 
 
@@ -207,7 +207,7 @@ class RowJudge:
         for graph, lines in self._repeats.get(row.subject, {}).items():
             stated.setdefault(graph, set()).update(lines)
         columns = _columns(row.table)
-        key = row.subject[1:-1].rsplit("/", 1)[-1]
+        key = row.key or row.subject[1:-1].rsplit("/", 1)[-1]
         for graph in sorted(stated):
             source = self.names.get(graph, graph)
             if not source.startswith(_BUNDLE_PREFIX) or stated[graph] == mine:

@@ -72,6 +72,7 @@ class Row:
     line: int
     subject: str  # the row's IRI term, ``<…>``
     lines: tuple[str, ...]  # its N-Triples lines
+    key: str = ""  # the row's key as written (``matter/trustee`` for a ballot)
 
 
 class _Invalid(Exception):
@@ -328,7 +329,7 @@ def _read_table(
                     continue
                 triples += len(lines)
                 if hold is not None and on_held is not None and hold(s):
-                    on_held(Row(table, name, start, s, tuple(lines)))
+                    on_held(Row(table, name, start, s, tuple(lines), key))
                     continue
                 chunk.extend(lines)
                 if len(chunk) > 200_000:
