@@ -16,12 +16,13 @@ import httpx
 import uvicorn
 
 from bepgraph.http.app import create_app
+from bepgraph.loading import load_all
 from bepgraph.settings import Settings
 from bepgraph.store import EmbeddedStore, Store
 
 from .servers import free_port
 
-__all__ = ["CountingStore", "Served", "serve"]
+__all__ = ["CountingStore", "Served", "serve", "serve_example"]
 
 DEADLINE_S = 30.0
 
@@ -68,3 +69,12 @@ def serve(store: Store, settings: Settings | None = None) -> Iterator[Served]:
     finally:
         server.should_exit = True
         thread.join(timeout=DEADLINE_S)
+
+
+@contextmanager
+def serve_example() -> Iterator[Served]:
+    """A service over the filing and the example bundle in memory: what `make serve` shows."""
+    store = EmbeddedStore()
+    load_all(store)
+    with serve(store) as served:
+        yield served

@@ -24,7 +24,7 @@ from bepgraph.validation.derive import compute
 from bepgraph.validation.facts import read_facts
 from bepgraph.validation.overlay import derived_dates, query_with_derived
 
-from .graphql_server import Served, serve
+from .graphql_server import Served, serve, serve_example
 
 DERIVED = "https://w3id.org/bepgraph/graph/derived/"
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -37,9 +37,7 @@ ORDER BY ?trustee""" % (DERIVED, DERIVED)
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    store = EmbeddedStore()
-    load_all(store)
-    with serve(store) as s:
+    with serve_example() as s:
         yield s
 
 

@@ -9,7 +9,6 @@ before parsing (they killed their worker); unknown functions are a 400.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest

@@ -11,17 +11,13 @@ import pytest
 
 from bepgraph.cli import main
 from bepgraph.known_ids import nearest
-from bepgraph.loading import load_all
-from bepgraph.store import EmbeddedStore
 
-from .graphql_server import Served, serve
+from .graphql_server import Served, serve_example
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    store = EmbeddedStore()
-    load_all(store)
-    with serve(store) as s:
+    with serve_example() as s:
         yield s
 
 

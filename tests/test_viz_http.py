@@ -14,14 +14,12 @@ from bepgraph.loading import load_all
 from bepgraph.resources import example_bundle
 from bepgraph.store import EmbeddedStore
 
-from .graphql_server import Served, serve
+from .graphql_server import Served, serve_example
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    store = EmbeddedStore()
-    load_all(store)
-    with serve(store) as s:
+    with serve_example() as s:
         yield s
 
 

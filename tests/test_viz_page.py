@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,9 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from bepgraph.loading import load_all
 from bepgraph.resources import example_bundle
-from bepgraph.store import EmbeddedStore
 
-from .graphql_server import Served, serve
+from .graphql_server import Served, serve_example
 
 DEADLINE_S = 60.0
 CHROMIUM_FLAGS = [
@@ -91,9 +88,7 @@ class Page:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    store = EmbeddedStore()
-    load_all(store)
-    with serve(store) as s:
+    with serve_example() as s:
         yield s
 
 
