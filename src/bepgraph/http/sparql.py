@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 from ..settings import Settings
 from ..sparql_protocol import GRAPH_FORMATS, Dataset, ProtocolError, QueryRunner, negotiate, parse_form

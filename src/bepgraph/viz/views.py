@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from ..errors import ParameterError
 from ..namespaces import split_entity_iri
-from ..sparql import NamedQuery, find_query
+from ..sparql import find_query
 from ..store import Store
 
 __all__ = [
