@@ -29,8 +29,7 @@ from .sources.filing import Filing, filing_triples, read_filing, slug
 from .sources.ntriples import literal
 from .store import META, Commit, Store, provenance_quads
 
-__all__ = ["LoadReport", "bundle_graph", "describe", "load_all", "load_bundle", "load_filing", "load_for_use",
-           "load_ontology"]
+__all__ = ["LoadReport", "bundle_graph", "describe", "load_all", "load_bundle", "load_for_use"]
 
 FILING_GRAPH = graph_iri("filing")
 ONTOLOGY_GRAPH = graph_iri("ontology")
@@ -57,33 +56,24 @@ def _filing_lines(filing: Filing) -> list[str]:
     return canonical("".join(filing_triples(filing)))
 
 
-def _ontology_lines() -> tuple[list[str], str, str]:
-    """The ontology files' triples, their joint sha256 and where they came from."""
-    import pyoxigraph as ox
-
-    triples: list[bytes] = []
+def _ontology_digest() -> str:
+    """One sha256 over the ontology files: unchanged files are not parsed or loaded again."""
     digest = hashlib.sha256()
     for path in ontology_files():
-        raw = path.read_bytes()
-        digest.update(raw)
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _ontology_lines() -> list[str]:
+    """The ontology files' triples, as the store keeps them."""
+    triples: list[bytes] = []
+    for path in ontology_files():
         try:
-            parsed = ox.parse(raw, format=ox.RdfFormat.TURTLE, base_iri=path.as_uri())
+            parsed = ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri=path.as_uri())
             triples.append(ox.serialize(parsed, format=ox.RdfFormat.N_TRIPLES))
         except SyntaxError as exc:
             raise FilingError(f"{path}: the ontology does not parse: {exc}") from exc
-    where = str(ontology_files()[0].parent) if ontology_files() else "ontology"
-    return canonical(b"".join(triples)), digest.hexdigest(), where
-
-
-def load_filing(store: Store, filing: Filing) -> None:
-    """The filing alone, in its graph (replacing the one there)."""
-    load_all(store, [], filing.source, with_ontology=False)
-
-
-def load_ontology(store: Store) -> int:
-    """The ontology files, so that labels and definitions can be queried beside the data."""
-    load_all(store, [], with_filing=False)
-    return store.count(ONTOLOGY_GRAPH)
+    return canonical(b"".join(triples))
 
 
 class _StreamingLoader:
@@ -259,9 +249,10 @@ def load_all(
         if digests.get(FILING_GRAPH) != sha:
             small.append((FILING_GRAPH, _filing_lines(filing), str(filing.source.resolve()), sha))
     if with_ontology:
-        lines, sha, where = _ontology_lines()
+        sha = _ontology_digest()
         if digests.get(ONTOLOGY_GRAPH) != sha:
-            small.append((ONTOLOGY_GRAPH, lines, where, sha))
+            where = str(ontology_files()[0].parent) if ontology_files() else "ontology"
+            small.append((ONTOLOGY_GRAPH, _ontology_lines(), where, sha))
     load = _Load(store, [g for g, *_ in small] + graphs)
     report = LoadReport(filing=filing)
     sources: list[BundleSource] = []

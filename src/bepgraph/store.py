@@ -56,8 +56,8 @@ JOURNAL = graph_iri("journal")  # the graphs a load in progress has written, dro
 STAGING = graph_iri("staging/")
 _PENDING = BEP + "pendingGraph"
 _COMMITTED = BEP + "committed"
-_MOVES_TO = BEP + "movesTo"
-_ADDS_TO = BEP + "addsTo"  # a staging graph of records, added to graph/meta  # in the journal of a committed load: staging graph -> the graph it becomes
+_MOVES_TO = BEP + "movesTo"  # in the journal of a committed load: staging graph -> the graph it becomes
+_ADDS_TO = BEP + "addsTo"  # likewise, for a staging graph of records added to graph/meta
 _PROV = "http://www.w3.org/ns/prov#"
 _DCT = "http://purl.org/dc/terms/"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -118,7 +118,8 @@ def _check_term(name: str, term: object) -> Term:
     return term
 
 
-def _provenance(graph: str, source: str, sha256: str, extra: Mapping[str, str] | None) -> list[ox.Quad]:
+def provenance_quads(graph: str, source: str, sha256: str, extra: Mapping[str, str] | None = None) -> list[ox.Quad]:
+    """The graph/meta record of a source graph: its file, sha256 and load time."""
     g, meta = ox.NamedNode(graph), ox.NamedNode(META)
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     quads = [
@@ -137,11 +138,6 @@ def _provenance(graph: str, source: str, sha256: str, extra: Mapping[str, str] |
 
 
 _PROV_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
-def provenance_quads(graph: str, source: str, sha256: str, extra: Mapping[str, str] | None = None) -> list[ox.Quad]:
-    """The graph/meta record of a source graph: its file, sha256 and load time."""
-    return _provenance(graph, source, sha256, extra)
 
 
 @dataclass
@@ -270,17 +266,6 @@ class Store(ABC):
         graphs = sorted(row["g"].value for row in rows)  # type: ignore[union-attr,index]
         self.abort(graphs)
         return graphs
-
-    def record_provenance(
-        self, graph: str, source: str, sha256: str, extra: Mapping[str, str] | None = None
-    ) -> None:
-        """Say in graph/meta where *graph* came from: source file, its sha256, the load time."""
-        quads = _provenance(graph, source, sha256, extra)
-        body = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-        self.update(
-            f"DELETE WHERE {{ GRAPH <{META}> {{ <{graph}> ?p ?o }} }};\n"
-            f"INSERT DATA {{ GRAPH <{META}> {{ {body} }} }}"
-        )
 
     def count(self, graph: str | None = None) -> int:
         """Number of triples in *graph*, or quads in every named graph."""
