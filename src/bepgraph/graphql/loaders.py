@@ -9,15 +9,16 @@ slower (baselines.md).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 from strawberry.dataloader import DataLoader
 
 from ..sparql import NamedQuery, find_query
-from ..store import Store, Term
+from ..store import Store, Term, bind_values
 from .dated import Calendars, dated_rows, is_dated
 
 __all__ = ["MAX_BATCH", "Loaders", "PAGE_LIMIT", "PageQuestion", "Row"]
@@ -68,6 +69,29 @@ class PageQuestion:
         return find_query(f"graphql/{shape}-{'desc' if self.descending else 'asc'}")
 
 
+_SELECT = re.compile(r"^SELECT\b", re.MULTILINE)
+_ORDER = re.compile(r"^ORDER BY ([^\n]*)$", re.MULTILINE)
+
+
+def per_parent(text: str, bindings: Mapping[str, Term], parents: Sequence[str]) -> str:
+    """One page per parent in one standard query: *text* (a page for one ``?parent``) repeated as a
+    sub-SELECT per parent, joined by UNION, ordered by parent then as each page is.
+
+    Why: a sub-SELECT is evaluated on its own, so a VALUES block outside it
+    cannot reach its LIMIT; Oxigraph's LATERAL would, but it is no SPARQL 1.1,
+    and other servers refuse it. Bound values are written into each branch
+    by :func:`bind_values`, so no parent's text becomes query text.
+    """
+    at = _SELECT.search(text)
+    order = _ORDER.search(text)
+    if at is None or order is None:
+        raise ValueError("a per-parent page query needs a SELECT and an ORDER BY at the start of a line")
+    prologue, body = text[:at.start()], text[at.start():]
+    branches = " UNION ".join(
+        "{ " + bind_values(body, {**bindings, "parent": ox.NamedNode(p)}) + " }" for p in parents)
+    return f"{prologue}SELECT ?parent ?child ?key WHERE {{ {branches} }}\nORDER BY ?parent {order.group(1)}\n"
+
+
 class Loaders:
     """The loaders of one request."""
 
@@ -113,8 +137,7 @@ class Loaders:
                     if dated is not None:
                         return [list(dated)]
                 pages: dict[str, list[Row]] = {p: [] for p in parents}
-                rows = self.store.query(question.query().text, question.bindings(),
-                                        rows=[{"parent": ox.NamedNode(p)} for p in parents])
+                rows = self.store.query(per_parent(question.query().text, question.bindings(), parents))
                 for row in rows:  # type: ignore[union-attr]
                     pages[row["parent"].value].append((row["child"].value, row["key"]))
                 return [pages[p] for p in parents]
