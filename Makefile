@@ -39,12 +39,12 @@ serve: $(STAMP)
 test: $(STAMP) tools
 	$(BIN)/python -m pytest
 
-# programs the /viz page and board-pack tests drive: .ci/run installs them from Debian
+# programs the /viz page, board-pack and Virtuoso tests drive: .ci/run installs them from Debian
 tools:
-	@missing=""; for p in chromium dot pdftoppm; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for p in chromium dot pdftoppm virtuoso-t isql-vt; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "make: missing$$missing: the /viz and board-pack tests need them;" >&2; \
-	  echo "      install with: apt-get install chromium graphviz poppler-utils (as .ci/run does)" >&2; exit 1; fi
+	  echo "make: missing$$missing: the /viz, board-pack and Virtuoso tests need them;" >&2; \
+	  echo "      install with: apt-get install chromium graphviz poppler-utils virtuoso-opensource (as .ci/run does)" >&2; exit 1; fi
 
 example: $(STAMP)
 	$(BIN)/python -m bepgraph.examples.generate --out examples/jnl-2002-2005

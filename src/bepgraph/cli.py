@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -24,6 +25,7 @@ from . import __version__
 from .errors import BepgraphError, BundleError, ParameterError
 from .loading import describe, load_all, load_for_use
 from .sparql import bind, find_query, named_queries
+from .settings import RemoteSettings, Settings
 from .store import Store, open_store
 
 __all__ = ["main"]
@@ -52,9 +54,14 @@ def _add_sources(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", help="'memory' (default), a folder for an on-disk store, or a SPARQL server URL")
 
 
+def _remote() -> RemoteSettings:
+    """The remote store's endpoints and credentials, from the environment only (never the command line)."""
+    return RemoteSettings.from_env(os.environ)
+
+
 def _open(args: argparse.Namespace, load: bool) -> Store:
     """The store the user named; an in-memory store is loaded with the filing and bundles first."""
-    store = open_store(args.store)
+    store = open_store(args.store, _remote())
     if load:
         try:
             load_for_use(store, args.bundles or None, args.plan, progress=sys.stderr.isatty())
@@ -65,7 +72,7 @@ def _open(args: argparse.Namespace, load: bool) -> Store:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    store = open_store(args.store)
+    store = open_store(args.store, _remote())
     try:
         report = load_all(store, args.bundles or None, args.plan, progress=sys.stderr.isatty())
         print(f"loaded {report.filing.title} ({len(report.filing.series)} series) into {store.location}")
@@ -183,7 +190,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .http.app import create_app
     from .http.server import server_config
-    from .settings import Settings
 
     settings = Settings.from_env(
         host=args.host, port=args.port, store=args.store, plan=args.plan,

@@ -9,7 +9,61 @@ from pathlib import Path
 
 from .errors import ParameterError
 
-__all__ = ["Settings"]
+__all__ = ["RemoteSettings", "Settings"]
+
+
+AUTH_KINDS = ("basic", "digest", "bearer")
+DATASET_KINDS = ("union", "listed")
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """How to reach a SPARQL server holding the graph: its three endpoints, credentials and limits.
+
+    Credentials come from the environment only, never from the command line,
+    where other users of the machine could read them in the process list.
+    """
+
+    query_url: str | None = None  # BEPGRAPH_STORE_QUERY_URL; else --store / BEPGRAPH_STORE (Oxigraph's /query)
+    update_url: str | None = None  # BEPGRAPH_STORE_UPDATE_URL; else beside the query URL (/update)
+    gsp_url: str | None = None  # BEPGRAPH_STORE_GSP_URL; else beside the query URL (/store)
+    auth: str | None = None  # BEPGRAPH_STORE_AUTH: basic, digest or bearer
+    user: str | None = None  # BEPGRAPH_STORE_USER
+    password: str | None = field(default=None, repr=False)  # BEPGRAPH_STORE_PASSWORD
+    token: str | None = field(default=None, repr=False)  # BEPGRAPH_STORE_TOKEN (bearer)
+    max_rows: int | None = None  # BEPGRAPH_STORE_MAX_ROWS: the server's own row cap (Virtuoso's ResultSetMaxRows)
+    # BEPGRAPH_STORE_DATASET: "union" when the server's default graph is the union of the named graphs
+    # (oxigraph serve --union-default-graph); "listed" when it is not (Virtuoso), so each query names the
+    # project's graphs as its dataset
+    dataset: str = "union"
+    timeout_s: float = 300.0  # BEPGRAPH_STORE_TIMEOUT: seconds one HTTP request to the server may take
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "RemoteSettings":
+        values: dict[str, object] = {}
+        for key in ("query_url", "update_url", "gsp_url", "user", "password", "token"):
+            raw = env.get("BEPGRAPH_STORE_" + key.upper(), "")
+            if raw:
+                values[key] = raw
+        auth = env.get("BEPGRAPH_STORE_AUTH", "").strip().lower()
+        if auth:
+            if auth not in AUTH_KINDS:
+                raise ParameterError(f"BEPGRAPH_STORE_AUTH '{auth}' is not one of {', '.join(AUTH_KINDS)}")
+            needs = ("BEPGRAPH_STORE_TOKEN",) if auth == "bearer" else ("BEPGRAPH_STORE_USER", "BEPGRAPH_STORE_PASSWORD")
+            missing = [n for n in needs if not env.get(n)]
+            if missing:
+                raise ParameterError(f"BEPGRAPH_STORE_AUTH={auth} needs {' and '.join(missing)}")
+            values["auth"] = auth
+        if env.get("BEPGRAPH_STORE_MAX_ROWS"):
+            values["max_rows"] = int(_number("BEPGRAPH_STORE_MAX_ROWS", env["BEPGRAPH_STORE_MAX_ROWS"], int))
+        if env.get("BEPGRAPH_STORE_TIMEOUT"):
+            values["timeout_s"] = _number("BEPGRAPH_STORE_TIMEOUT", env["BEPGRAPH_STORE_TIMEOUT"], float)
+        dataset = env.get("BEPGRAPH_STORE_DATASET", "").strip().lower()
+        if dataset:
+            if dataset not in DATASET_KINDS:
+                raise ParameterError(f"BEPGRAPH_STORE_DATASET '{dataset}' is not one of {', '.join(DATASET_KINDS)}")
+            values["dataset"] = dataset
+        return cls(**values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -32,6 +86,7 @@ class Settings:
     result_limit: int = 100_000
     max_page_size: int = 100
     load_on_start: bool = True
+    remote: RemoteSettings = field(default_factory=RemoteSettings)  # a SPARQL server's endpoints (BEPGRAPH_STORE_*)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +110,7 @@ class Settings:
         for name, key in (("BEPGRAPH_MAX_BODY", "max_body"), ("BEPGRAPH_MAX_GSP_BODY", "max_gsp_body")):
             if name in env:
                 values[key] = _size(name, env[name])
+        values["remote"] = RemoteSettings.from_env(env)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

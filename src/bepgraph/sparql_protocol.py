@@ -32,17 +32,18 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 from urllib.parse import unquote_plus
 
-import httpx
 import pyoxigraph as ox
 
-from .errors import QueryError
+from .errors import QueryError, StoreError
 from .query_workers import Handler, Outcome, WorkerDied, WorkerPool
+from .remote import RemoteTimeout
 from .sparql_guard import GuardError, check_query, check_update
 from .sparql_derived import (DerivedGraphsRefused, answer_with_derived_graphs, named_derived_dates,
                              refuse_derived_graphs)
@@ -495,6 +496,20 @@ def _graphs_of(dataset: Dataset) -> tuple[str, ...]:
     return (dataset.default_graphs or ()) + (dataset.named_graphs or ())
 
 
+@contextmanager
+def _remote_errors(timeout_s: float) -> Iterator[None]:
+    """The remote client's errors as the protocol's statuses: the client's mistake 400, the server's 502/503."""
+    try:
+        yield
+    except RemoteTimeout:
+        raise ProtocolError(503, f"the query was stopped after {timeout_s:g} s (the query timeout)",
+                            "QueryTimeout") from None
+    except QueryError as exc:
+        raise ProtocolError(400, str(exc)) from None
+    except StoreError as exc:
+        raise ProtocolError(502, str(exc), "StoreError") from None
+
+
 class QueryRunner:
     """Runs the endpoint's queries under a timeout that really stops them, and its updates in place."""
 
@@ -504,7 +519,6 @@ class QueryRunner:
         self.timeout_s = timeout_s
         self.result_limit = result_limit
         self.service_allow = tuple(service_allow)  # the only endpoints SERVICE and LOAD may reach
-        self._http = httpx.Client() if isinstance(store, RemoteStore) else None
         self.workers = (WorkerPool(store, lambda: _query_handler(store), max_workers)
                         if isinstance(store, EmbeddedStore) else None)
 
@@ -597,29 +611,15 @@ class QueryRunner:
 
     def _remote_query(self, text: str, dataset: Dataset, accept: str | None) -> Answer:
         store = self.store
-        assert isinstance(store, RemoteStore) and self._http is not None
+        assert isinstance(store, RemoteStore)
         try:
             refuse_derived_graphs(text, _graphs_of(dataset), "a remote store")
         except DerivedGraphsRefused as exc:
             raise ProtocolError(exc.status, str(exc)) from None
-        params = [("query", text)]
-        params += [("default-graph-uri", g) for g in dataset.default_graphs or ()]
-        params += [("named-graph-uri", g) for g in dataset.named_graphs or ()]
-        try:
-            response = self._http.post(
-                store.query_url, content=str(httpx.QueryParams(params)), timeout=self.timeout_s,
-                headers={"Accept": "application/sparql-results+json, application/n-triples;q=0.9",
-                         "Content-Type": "application/x-www-form-urlencoded"},
-            )
-        except httpx.TimeoutException:
-            raise ProtocolError(503, f"the query was stopped after {self.timeout_s:g} s (the query timeout)",
-                                "QueryTimeout") from None
-        except httpx.HTTPError as exc:
-            raise ProtocolError(502, f"the SPARQL server could not be reached: {exc}", "StoreError") from None
-        if response.status_code >= 400:
-            raise ProtocolError(400 if response.status_code < 500 else 502, response.text.strip()[:1000])
-        media = response.headers.get("content-type", "").split(";")[0].strip()
-        return self._recap(media, response.content, accept)
+        with _remote_errors(self.timeout_s):
+            reply = store.answer(text, dataset.default_graphs or None, dataset.named_graphs or None,
+                                 timeout=self.timeout_s)
+        return self._recap(reply.media_type, reply.body, accept)
 
     def _recap(self, media: str, body: bytes, accept: str | None) -> Answer:
         """The remote answer in the client's format, under the same result cap as a local one."""
@@ -650,17 +650,8 @@ class QueryRunner:
         store = self.store
         self.guard(text, base_iri, update=True)
         if isinstance(store, RemoteStore):
-            params = [("update", text)] + [("using-graph-uri", g) for g in using] \
-                + [("using-named-graph-uri", g) for g in using_named]
-            try:
-                assert self._http is not None
-                response = self._http.post(store.update_url, content=str(httpx.QueryParams(params)),
-                                            headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                            timeout=self.timeout_s)
-            except httpx.HTTPError as exc:
-                raise ProtocolError(502, f"the SPARQL server could not be reached: {exc}", "StoreError") from None
-            if response.status_code >= 400:
-                raise ProtocolError(400, response.text.strip()[:1000])
+            with _remote_errors(self.timeout_s):
+                store.client.update(text, using, using_named, timeout=self.timeout_s)
             return
         if not isinstance(store, EmbeddedStore):
             raise ProtocolError(501, f"the SPARQL endpoint cannot update a {type(store).__name__}", "StoreError")
@@ -682,7 +673,5 @@ class QueryRunner:
                 store.mark_written()  # the query processes forked before now are retired
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
         if self.workers is not None:
             self.workers.close()

@@ -25,17 +25,17 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Union
-from urllib.parse import urlencode
 
-import httpx
 import pyoxigraph as ox
 
 from .errors import QueryError, StoreError
 from .namespaces import BEP, graph_iri
+from .remote import RESULTS_JSON, RemoteClient, Reply, TruncatedAnswer, endpoints, user_graph
+from .settings import RemoteSettings
 
 __all__ = [
     "Commit",
@@ -466,113 +466,114 @@ class RemoteStore(Store):
     """A SPARQL 1.1 server: queries and updates over the Protocol, loads over the Graph Store Protocol.
 
     *query_url* is the query endpoint; the update and graph-store endpoints
-    default to Oxigraph's layout beside it (``/update``, ``/store``).
+    default to Oxigraph's layout beside it (``/update``, ``/store``) unless
+    *remote* (the ``BEPGRAPH_STORE_*`` settings) names them. All HTTP goes
+    through :class:`bepgraph.remote.RemoteClient`.
     """
 
     def __init__(
         self,
-        query_url: str,
+        query_url: str | None = None,
         update_url: str | None = None,
         gsp_url: str | None = None,
-        timeout: float = 300.0,
+        timeout: float | None = None,
+        *,
+        remote: RemoteSettings | None = None,
     ) -> None:
-        base = query_url.rstrip("/")
-        root = base[: -len("/query")] if base.endswith("/query") else base
-        self.query_url = base if base.endswith("/query") else root + "/query"
-        self.update_url = update_url or root + "/update"
-        self.gsp_url = gsp_url or root + "/store"
+        settings = remote or RemoteSettings()
+        settings = replace(settings, update_url=update_url or settings.update_url,
+                           gsp_url=gsp_url or settings.gsp_url,
+                           timeout_s=settings.timeout_s if timeout is None else timeout)
+        self.client = RemoteClient(settings, endpoints(query_url, settings))
+        self.query_url = self.client.endpoints.query_url
+        self.update_url = self.client.endpoints.update_url
+        self.gsp_url = self.client.endpoints.gsp_url
         self.location = self.query_url
-        self._http = httpx.Client(timeout=timeout)
-
-    def _post(self, url: str, **kwargs: object) -> httpx.Response:
-        try:
-            response = self._http.post(url, **kwargs)  # type: ignore[arg-type]
-        except httpx.HTTPError as exc:
-            raise StoreError(f"the SPARQL server at {url} could not be reached: {exc}") from exc
-        if response.status_code == 400:
-            raise QueryError(f"the SPARQL server rejected the request: {response.text.strip()[:500]}")
-        if response.status_code >= 300:
-            raise StoreError(f"the SPARQL server at {url} answered {response.status_code}: {response.text[:300]}")
-        return response
 
     def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None, rows=None):  # type: ignore[override]
-        params: list[tuple[str, str]] = [("query", bind_values(text, bindings, rows))]
-        params += [("default-graph-uri", g) for g in default_graphs or []]
-        params += [("named-graph-uri", g) for g in named_graphs or []]
-        response = self._post(
-            self.query_url,
-            # repeated keys (default-graph-uri) need a list of pairs, which httpx takes only as raw content
-            content=urlencode(params).encode(),
-            headers={"Accept": "application/sparql-results+json, application/n-triples;q=0.9",
-                     "Content-Type": "application/x-www-form-urlencoded"},
-        )
-        kind = response.headers.get("content-type", "").split(";")[0].strip()
-        if kind == "application/sparql-results+json":
-            return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
-        if kind == "application/n-triples":
-            # triples, as the embedded store's CONSTRUCT gives (the parser yields default-graph quads)
-            return (quad.triple for quad in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
-        raise StoreError(f"the SPARQL server answered with an unexpected content type '{kind}'")
+        return _parsed(self.answer(bind_values(text, bindings, rows), default_graphs, named_graphs))
+
+    def answer(self, text: str, default_graphs: Sequence[str] | None = None,
+               named_graphs: Sequence[str] | None = None, timeout: float | None = None) -> Reply:
+        """The server's checked answer to *text* as it sent it (the /sparql door re-serializes it).
+
+        With ``BEPGRAPH_STORE_DATASET=listed`` (a server whose default graph
+        is not the union of the project's graphs, such as Virtuoso's, which
+        also holds its own system graphs) a query that names no dataset is
+        given the project's graphs as both its default and its named graphs.
+        """
+        if self.client.settings.dataset == "listed":
+            listed = self.named_graphs() or [graph_iri("none")]  # no graph at all: an empty dataset, not the server's
+            default_graphs = listed if default_graphs is None else default_graphs
+            named_graphs = listed if named_graphs is None else named_graphs
+        return self.client.query(text, list(default_graphs or ()), list(named_graphs or ()), timeout=timeout)
 
     def update(self, text: str) -> None:
-        self._post(self.update_url, content=text.encode(),
-                   headers={"Content-Type": "application/sparql-update"})
+        self.client.update(text)
 
     def replace_graph(self, graph: str, ntriples: IO[bytes] | bytes) -> None:
-        def chunks() -> Iterable[bytes]:
-            if isinstance(ntriples, bytes):
-                yield ntriples
-                return
-            yield from iter(lambda: ntriples.read(1 << 20), b"")
-
-        try:
-            response = self._http.put(
-                self.gsp_url, params={"graph": graph}, content=chunks(),
-                headers={"Content-Type": "application/n-triples"},
-            )
-        except httpx.HTTPError as exc:
-            raise StoreError(f"the graph store at {self.gsp_url} could not be reached: {exc}") from exc
-        if response.status_code >= 300:
-            raise StoreError(f"the graph store refused graph <{graph}>: {response.status_code} {response.text[:300]}")
+        headers = {"Content-Type": "application/n-triples"}
+        if isinstance(ntriples, bytes):
+            self.client.graph_request("PUT", graph, content=ntriples, headers=headers)
+            return
+        # streamed with its length given: a chunked body is taken as empty by Virtuoso 7.2's graph store
+        start = ntriples.tell()
+        headers["Content-Length"] = str(ntriples.seek(0, 2) - start)
+        ntriples.seek(start)
+        chunks: Iterable[bytes] = iter(lambda: ntriples.read(1 << 20), b"")
+        self.client.graph_request("PUT", graph, content=chunks, headers=headers)
 
     def append_graph(self, graph: str, ntriples: bytes) -> None:
-        try:
-            response = self._http.post(self.gsp_url, params={"graph": graph}, content=ntriples,
-                                       headers={"Content-Type": "application/n-triples"})
-        except httpx.HTTPError as exc:
-            raise StoreError(f"the graph store at {self.gsp_url} could not be reached: {exc}") from exc
-        if response.status_code >= 300:
-            raise StoreError(f"the graph store refused graph <{graph}>: {response.status_code} {response.text[:300]}")
+        self.client.graph_request("POST", graph, content=ntriples, headers={"Content-Type": "application/n-triples"})
 
     def drop_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{ox.NamedNode(graph).value}>")
 
     def named_graphs(self) -> list[str]:
-        rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return sorted(row["g"].value for row in rows)  # type: ignore[union-attr]
+        """The project's graphs on the server (a server's own graphs are not listed: :func:`user_graph`)."""
+        rows = _parsed(self.client.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"))
+        return sorted(g for g in (row["g"].value for row in rows) if user_graph(g))  # type: ignore[union-attr]
 
     def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:
-        if graph is not None:
-            triples = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ox.NamedNode(graph).value}> {{ ?s ?p ?o }} }}")
-            return ox.serialize(triples, format=fmt)
-        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD):
-            quads: list[ox.Quad] = []
-            for g in self.named_graphs():
-                node = ox.NamedNode(g)
-                rows = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{node.value}> {{ ?s ?p ?o }} }}")
-                quads.extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in rows)  # type: ignore[union-attr]
-            return ox.serialize(quads, format=fmt)
-        union = self.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return ox.serialize(union, format=fmt)
+        graphs = [graph] if graph is not None else self.named_graphs()
+        quads = [q for g in graphs for q in self._graph_quads(g)]
+        if graph is not None or fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD):
+            # the union of the graphs, as the embedded store writes a graph-only format
+            return ox.serialize(dict.fromkeys(q.triple for q in quads), format=fmt)
+        return ox.serialize(quads, format=fmt)
+
+    def _graph_quads(self, graph: str) -> list[ox.Quad]:
+        """Every triple of *graph*, checked against the server's own count of them.
+
+        Why the count: Virtuoso cuts a CONSTRUCT at its ResultSetMaxRows and,
+        unlike a SELECT, says nothing.
+        """
+        node = ox.NamedNode(graph)
+        triples = list(self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{node.value}> {{ ?s ?p ?o }} }}"))  # type: ignore[call-overload]
+        expected = self.count(graph)
+        if len(triples) != expected:
+            raise TruncatedAnswer(f"the SPARQL server sent {len(triples)} of the {expected} triples of graph "
+                                  f"<{graph}>: raise its row cap (Virtuoso: ResultSetMaxRows in the [SPARQL] "
+                                  "section of virtuoso.ini)")
+        return [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
 
     def close(self) -> None:
-        self._http.close()
+        self.client.close()
 
 
-def open_store(location: str | None) -> Store:
-    """``None`` or ``memory``: in memory; ``http(s)://…``: a SPARQL server; anything else: a folder on disk."""
+def _parsed(reply: Reply) -> QueryResult:
+    if reply.media_type == RESULTS_JSON:
+        return ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.JSON)
+    # triples, as the embedded store's CONSTRUCT gives (the parser yields default-graph quads)
+    return (quad.triple for quad in ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES))
+
+
+def open_store(location: str | None, remote: RemoteSettings | None = None) -> Store:
+    """``http(s)://…`` (or no location with ``BEPGRAPH_STORE_QUERY_URL`` set): a SPARQL server reached
+    as *remote* says; ``None`` or ``memory``: in memory; anything else: a folder on disk."""
+    remote = remote or RemoteSettings()
+    if (location or "").startswith(("http://", "https://")) or (not location and remote.query_url):
+        return RemoteStore(location or None, remote=remote)
     if location in (None, "", "memory", ":memory:"):
         return EmbeddedStore()
-    if location.startswith(("http://", "https://")):
-        return RemoteStore(location)
     return EmbeddedStore(Path(location))

@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         try:
-            app.state.store = store or open_store(settings.store)
+            app.state.store = store or open_store(settings.store, settings.remote)
             if own and settings.load_on_start:
                 load_for_use(app.state.store, list(settings.bundles) if settings.bundles else None, settings.plan,
                              progress=sys.stderr.isatty())

@@ -14,13 +14,13 @@ import uuid
 from email.parser import BytesParser
 from email.policy import HTTP
 
-import httpx
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import QueryError, StoreError
+from ..remote import DEFAULT as REMOTE_DEFAULT
 from ..sparql_protocol import GRAPH_FORMATS, ProtocolError, negotiate
 from ..store import RemoteStore, Store
 from .auth import require_writer
@@ -154,16 +154,16 @@ def _handle(request: Request, body: bytes, path: str) -> Response:
 
 
 def _forward(store: RemoteStore, request: Request, body: bytes, named: bool, graph: str | None) -> Response:
-    """Hand the request to the remote store's own Graph Store endpoint."""
-    params: dict[str, str] = {}
+    """Hand the request to the remote store's own Graph Store endpoint, the server's status passed on."""
+    target: object = None
     if named:
-        params = {"default": ""} if graph is DEFAULT else {"graph": graph or ""}
+        target = REMOTE_DEFAULT if graph is DEFAULT else (graph or "")
     headers = {k: v for k, v in request.headers.items() if k in ("content-type", "accept")}
     try:
-        answer = httpx.request(request.method, store.gsp_url, params=params, content=body or None,
-                               headers=headers, timeout=300.0)
-    except httpx.HTTPError as exc:
-        raise ProtocolError(502, f"the graph store could not be reached: {exc}", "StoreError") from None
+        answer = store.client.graph_request(request.method, target, content=body or None, headers=headers,
+                                            checked=False)
+    except StoreError as exc:
+        raise ProtocolError(502, str(exc), "StoreError") from None
     keep = {k: v for k, v in answer.headers.items() if k in ("content-type", "location")}
     return Response(answer.content if request.method != "HEAD" else None,
                     status_code=answer.status_code, headers=keep)
