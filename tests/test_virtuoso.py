@@ -10,25 +10,31 @@ server.
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 
 from bepgraph.errors import StoreError
-from bepgraph.loading import load_all
+from bepgraph.loading import bundle_graph, load_all
 from bepgraph.namespaces import BEP, entity_iri, graph_iri
 from bepgraph.remote import TruncatedAnswer
 from bepgraph.store import EmbeddedStore, RemoteStore
 
 from .bundles import MINI, write_bundle
+from .graphql_server import serve
 from .servers import (VirtuosoServer, _virtuoso_module, virtuoso_server, virtuoso_servers,  # noqa: F401
                       virtuoso_template)
 from .test_remote_store import assert_holds_what_the_embedded_store_holds, snapshot
 
 pytestmark = pytest.mark.server
 XSD = "http://www.w3.org/2001/XMLSchema#"
+BEPGRAPH = Path(sys.executable).with_name("bepgraph")
 
 
 @pytest.fixture
@@ -128,3 +134,32 @@ def test_a_partial_answer_at_virtuoso_s_time_limit_is_an_error_naming_max_query_
             "FILTER(?x + ?y + ?z > -1) }")
     with pytest.raises(TruncatedAnswer, match="MaxQueryExecutionTime"):
         list(store.query(slow))
+
+
+def test_the_cli_loads_into_and_exports_from_virtuoso_with_credentials_from_the_environment(
+        virtuoso_server: VirtuosoServer, mini: Path, tmp_path: Path) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BEPGRAPH_STORE")}, **virtuoso_server.env}
+    load = subprocess.run([str(BEPGRAPH), "load", str(mini)], env=env, capture_output=True, text=True, timeout=300)
+    assert load.returncode == 0, load.stderr
+    out = tmp_path / "export.nq"
+    export = subprocess.run([str(BEPGRAPH), "export", "--format", "nquads", "-o", str(out)], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert export.returncode == 0, export.stderr
+    graphs = {q.graph_name.value for q in ox.parse(out.read_bytes(), format=ox.RdfFormat.N_QUADS)}
+    assert bundle_graph(mini) in graphs and graph_iri("filing") in graphs
+    assert all(g.startswith(graph_iri("")) for g in graphs)  # none of Virtuoso's own graphs
+    wrong = subprocess.run([str(BEPGRAPH), "load", str(mini)], capture_output=True, text=True, timeout=300,
+                           env={**env, "BEPGRAPH_STORE_PASSWORD": "wrong"})
+    assert wrong.returncode == 3 and "BEPGRAPH_STORE_PASSWORD" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_sparql_door_forwards_to_virtuoso_and_refuses_a_cut_answer(capped: VirtuosoServer) -> None:
+    store = RemoteStore(remote=replace(capped.remote, max_rows=None))
+    with serve(store) as served:
+        whole = httpx.post(served.url + "/sparql", data={"query": "SELECT ?s WHERE { ?s <urn:p> ?o } LIMIT 3"},
+                           headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert whole.status_code == 200 and len(whole.json()["results"]["bindings"]) == 3
+        cut = httpx.post(served.url + "/sparql", data={"query": "SELECT ?s WHERE { ?s <urn:p> ?o }"},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert cut.status_code == 502 and "ResultSetMaxRows" in cut.text
+    store.close()

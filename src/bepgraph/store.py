@@ -531,7 +531,8 @@ class RemoteStore(Store):
 
     def named_graphs(self) -> list[str]:
         """The project's graphs on the server (a server's own graphs are not listed: :func:`user_graph`)."""
-        rows = _parsed(self.client.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"))
+        # GROUP BY, not DISTINCT: the same answer, but Virtuoso 7.2 takes seconds over DISTINCT ?g, milliseconds here
+        rows = _parsed(self.client.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"))
         return sorted(g for g in (row["g"].value for row in rows) if user_graph(g))  # type: ignore[union-attr]
 
     def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:

@@ -217,10 +217,10 @@ def _subclasses(store: Store, classes: frozenset[str]) -> dict[str, list[str]]:
     """
     if not classes:
         return {}
-    rows = store.query(
-        "SELECT ?class ?sub WHERE { VALUES ?class { " + " ".join(sorted(classes)) + " } "
-        f"?sub <{SUBCLASS}>* ?class }}"
-    )
+    # one branch per class, its IRI written in the path: Virtuoso walks a path only from a constant
+    # (a class bound by VALUES is refused, "transitive start not given"); the IRIs come from the shapes
+    rows = store.query("SELECT ?class ?sub WHERE { " + " UNION ".join(
+        f"{{ BIND({c} AS ?class) ?sub <{SUBCLASS}>* {c} }}" for c in sorted(classes)) + " }")
     found: dict[str, list[str]] = {c: [c] for c in classes}
     for row in rows:  # type: ignore[union-attr]
         found[str(row["class"])].append(str(row["sub"]))

@@ -155,11 +155,31 @@ class _Mapper:
                 for e in set(dates) | set(series)}
 
     def _rested_on(self, nodes: Iterable[str]) -> dict[str, set[str]]:
-        facts: dict[str, set[str]] = {}
+        """The facts each derived node rests on, directly or through other derived nodes.
+
+        The chain is followed one bep:restsOn step per query, not as the path
+        ``restsOn+`` from a VALUES-bound start, which Virtuoso refuses
+        ("transitive start not given"); chains are a few steps long.
+        """
         query = find_query("internal/validation-rests-on").text
-        for row in _batched(self.store, query, "node", nodes):
-            if entity := _entity(row["fact"].value):  # type: ignore[union-attr]
-                facts.setdefault(row["node"].value, set()).add(entity)  # type: ignore[union-attr]
+        reached: dict[str, set[str]] = {}  # any node -> the nodes one step on
+        todo = set(nodes)
+        while todo:
+            for row in _batched(self.store, query, "node", todo):
+                reached.setdefault(row["node"].value, set()).add(row["fact"].value)  # type: ignore[union-attr]
+            todo = {n for steps in reached.values() for n in steps} - set(reached)
+            todo = {n for n in todo if n.startswith(DERIVED)}  # a fact rests on nothing further
+        facts: dict[str, set[str]] = {}
+        for node in set(nodes):
+            seen, stack = set(), [node]
+            while stack:
+                for nxt in reached.get(stack.pop(), ()):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
+            entities = {e for e in map(_entity, seen) if e}
+            if entities:
+                facts[node] = entities
         return facts
 
     def focus_facts(self, iri: str) -> tuple[date | None, list[str]]:
