@@ -8,6 +8,7 @@ which of them holds the graph.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -72,11 +73,32 @@ def _validate(env: dict[str, str], *store: str) -> str:
     return out.stdout
 
 
-def test_validate_findings_are_byte_identical_on_the_server(server: tuple[RemoteStore, dict[str, str]]) -> None:
+# Virtuoso 7.2 picks another branch of BEP-10.1/10.2's nested IF over EXISTS-valued BINDs (shapes/records.ttl)
+# and its compiler refuses the variants tried (README, "Remote stores"): the finding is the same, its
+# wording differs. Only this message may differ, and only on Virtuoso.
+KNOWN_WORDING = {"virtuoso": {("BEP-10.2", "R-2002Q4")}}
+
+
+def _without_messages(report: str, findings: set[tuple[str, str]]) -> object:
+    data = json.loads(report)
+    for finding in data["findings"]:
+        if (finding["rule"], finding["focus"]["id"]) in findings:
+            finding["message"] = None
+    return data
+
+
+def test_validate_findings_are_byte_identical_on_the_server(server: tuple[RemoteStore, dict[str, str]],
+                                                             request: pytest.FixtureRequest) -> None:
     _, env = server
     memory = _validate({}, "--store", "memory")
     assert '"rule"' in memory
-    assert _validate(env) == memory
+    got = _validate(env)
+    known = KNOWN_WORDING.get(request.node.callspec.params["server"], set())
+    if not known:
+        assert got == memory
+        return
+    assert got != memory  # if this fails, Virtuoso now words BEP-10.1 alike: drop KNOWN_WORDING and the README line
+    assert _without_messages(got, known) == _without_messages(memory, known)
 
 
 def _rows(result: Any) -> Any:

@@ -246,6 +246,25 @@ class _Compiler:
         except ValueError as exc:
             raise self.fail(shape, str(exc)) from None
 
+    def member(self, shape: Node, v: str, members: Sequence[Node]) -> str:
+        """*v* is one of *members*, term for term (SHACL's sh:in), without a chain of sameTerm.
+
+        Why: Virtuoso 7.2 answers ``sameTerm(?v, <a>) || sameTerm(?v, <b>)``
+        as false for every value. ``IN`` compares IRIs as terms; a literal is
+        the same term when its lexical form, datatype and language agree.
+        """
+        iris = [self.term(shape, "in", m) for m in members if isinstance(m, URIRef)]
+        tests = [f"(isIRI({v}) && {v} IN ({', '.join(iris)}))"] if iris else []
+        for m in members:
+            if isinstance(m, Literal):
+                text = self.term(shape, "in", m)
+                kind = (f"LANG({v}) = LANG({text})" if m.language
+                        else f"LANG({v}) = \"\" && DATATYPE({v}) = DATATYPE({text})")
+                tests.append(f"(isLiteral({v}) && STR({v}) = STR({text}) && {kind})")
+            elif not isinstance(m, URIRef):
+                self.term(shape, "in", m)  # a blank node: refused there
+        return " || ".join(tests) or "false"
+
     def fresh(self) -> str:
         return f"?_v{next(self._fresh)}"
 
@@ -315,8 +334,7 @@ class _Compiler:
                 raise self.fail(shape, f"unknown sh:nodeKind {node.n3()}")
             yield SH + "NodeKindConstraintComponent", each("!" + _NODE_KINDS[kind].format(v=v)), (("nodeKind", str(node)),)
         for node in self.values(shape, "in"):
-            members = [f"sameTerm({v}, {self.term(shape, 'in', m)})" for m in self.items(shape, "in", node)]
-            yield SH + "InConstraintComponent", each(f"!({' || '.join(members) or 'false'})"), ()
+            yield SH + "InConstraintComponent", each(f"!({self.member(shape, v, self.items(shape, 'in', node))})"), ()
         for node in self.values(shape, "hasValue"):
             term = self.term(shape, "hasValue", node)
             if path:

@@ -13,7 +13,9 @@ unbound; such a group gets the pre-binding pattern at its own head too, so
 it is bound exactly where SHACL says it is. Inside ``EXISTS`` SPARQL
 substitutes the outer solution itself. A sub-``SELECT`` must project
 ``$this`` and group by it when it aggregates (it is added to its
-``GROUP BY``), so each focus node's groups stay its own.
+``GROUP BY``), so each focus node's groups stay its own; one that projects
+``$this`` without reading it has it taken out of its projection (the same
+solutions: an unbound column joins with anything).
 
 SHACL forbids ``MINUS``, ``VALUES``, ``SERVICE``, a sub-``SELECT`` that does
 not project ``$this`` and ``AS`` to a pre-bound variable (SHACL 5.3.1);
@@ -57,6 +59,8 @@ class _Select:
     where: int = -1  # the position just inside its WHERE group
     group_by: int = -1  # just after GROUP BY
     groups_this: bool = False
+    this_at: list[tuple[int, int]] = field(default_factory=list)  # where $this stands in the projection
+    uses_this: bool = False  # its WHERE group reads $this
 
 
 @dataclass
@@ -163,6 +167,10 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
             else:
                 if pending_select is not None and name == "this":
                     pending_select.projection.append(name)
+                    pending_select.this_at.append((m.start(), m.end()))
+                elif name == "this":
+                    for sel in current:
+                        sel.uses_this = True
                 if in_group_by and name == "this" and closed is not None:
                     closed.groups_this = True
                 if name in prebound and pending_select is None and stack:
@@ -237,6 +245,10 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
             raise Refused("a sub-SELECT with an aggregate must GROUP BY $this")
         if sel.group_by >= 0 and not sel.groups_this:
             edits.append((sel.group_by, sel.group_by, " ?this"))
+        if not sel.uses_this and re.search(r"[?$](?!this\b)[A-Za-z_]", text[sel.start:sel.where]):
+            # projected but never bound inside: it joins with anything, so it is left out, as Virtuoso 7.2
+            # would join the unbound column as a value and lose every solution
+            edits += [(start, end, "") for start, end in sel.this_at]
     top = selects[0]
     if not ask and "this" not in top.projection and not top.star:
         if top.aggregates:
