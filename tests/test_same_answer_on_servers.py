@@ -118,6 +118,10 @@ def test_curated_queries_answer_alike_on_the_server(name: str, server: tuple[Rem
     bindings = bind(query, values)
     expected = _rows(query_with_derived(embedded, query.text, bindings))
     got = _rows(query_with_derived(server[0], query.text, bindings))
+    if name == "analyst/trustees-as-of" and server[1].get("BEPGRAPH_STORE_DATASET") == "listed":
+        # GROUP_CONCAT of no value (a trustee without ties): "" on Virtuoso, unbound on Oxigraph, which
+        # takes the unbound ?tie as an error; SPARQL 1.1 leaves it open (README, "Remote stores")
+        got = [tuple(None if i == 5 and v == '""' else v for i, v in enumerate(row)) for row in got]
     if name == "analyst/graph-provenance":  # each store was loaded at its own time
         xsd_datetime = "^^<http://www.w3.org/2001/XMLSchema#dateTime>"
         expected, got = ([tuple(v for v in row if not (v or "").endswith(xsd_datetime)) for row in rows]
@@ -160,7 +164,7 @@ def _known_messages_out(answer: Any, known: set[tuple[str, str]]) -> Any:
         ident = focus.get("id") if isinstance(focus, dict) else None
         return {k: (None if k == "message" and (rule, ident) in known else _known_messages_out(v, known))
                 for k, v in answer.items()}
-    if isinstance(answer, list):
+    if isinstance(answer, (list, tuple)):
         return [_known_messages_out(v, known) for v in answer]
     return answer
 
