@@ -18,23 +18,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from .errors import QueryError, StoreError
+from .errors import QueryError, StoreError, StoreUnreachable
 from .namespaces import GRAPH
 from .settings import RemoteSettings
 
-__all__ = ["DEFAULT", "N_TRIPLES", "RESULTS_JSON", "Endpoints", "RemoteClient", "RemoteTimeout", "Reply", "TruncatedAnswer", "endpoints",
+__all__ = ["N_TRIPLES", "RESULTS_JSON", "Endpoints", "RemoteClient", "RemoteTimeout", "Reply", "TruncatedAnswer", "endpoints",
            "query_form", "user_graph"]
 
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _LABEL = re.compile(r"[^A-Za-z0-9_]")  # what a blank node label may not hold
-DEFAULT = object()  # the Graph Store Protocol's default graph (?default)
 
 # skipped while looking for the query form: comments, strings, IRIs, the prologue
 _FORM = re.compile(
@@ -44,8 +44,11 @@ _FORM = re.compile(
 )
 
 
-class RemoteTimeout(StoreError):
+class RemoteTimeout(StoreUnreachable):
     """The server did not answer within the client's timeout."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, timed_out=True)
 
 
 class TruncatedAnswer(StoreError):
@@ -152,22 +155,22 @@ class RemoteClient:
 
     # --- the Graph Store Protocol -----------------------------------------------------------------
 
-    def graph_request(self, method: str, graph: object, content: Any = None,
+    def graph_request(self, method: str, params: Mapping[str, str], content: Any = None,
                       headers: dict[str, str] | None = None, checked: bool = True) -> httpx.Response:
-        """A Graph Store Protocol request on *graph* (an IRI, :data:`DEFAULT`, or None: the store itself).
+        """A Graph Store Protocol request (*params*: ``graph=IRI``, ``default`` or none).
 
         *checked*: a status of 300 or more is an error; else the response is
         returned as it is (the /gsp door hands the server's status on).
         """
-        params = {} if graph is None else ({"default": ""} if graph is DEFAULT else {"graph": str(graph)})
         if not checked:
             try:
-                return self._http.request(method, self.endpoints.gsp_url, params=params, content=content,
+                return self._http.request(method, self.endpoints.gsp_url, params=dict(params), content=content,
                                           headers=headers)
             except httpx.HTTPError as exc:
-                raise StoreError(f"the graph store at {self.endpoints.gsp_url} could not be reached: {exc}") from exc
-        return self._send(method, self.endpoints.gsp_url, None, params=params, content=content, headers=headers,
-                          what=f"graph <{graph}>")
+                raise StoreUnreachable(f"the graph store at {self.endpoints.gsp_url} could not be reached: "
+                                       f"{exc}") from exc
+        return self._send(method, self.endpoints.gsp_url, None, params=dict(params), content=content,
+                          headers=headers, what=f"graph <{params.get('graph', 'default')}>")
 
     def close(self) -> None:
         self._http.close()
@@ -184,7 +187,7 @@ class RemoteClient:
             raise RemoteTimeout(f"the SPARQL server at {url} did not answer within "
                                 f"{timeout or self.settings.timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
-            raise StoreError(f"the SPARQL server at {url} could not be reached: {exc}") from exc
+            raise StoreUnreachable(f"the SPARQL server at {url} could not be reached: {exc}") from exc
         if response.status_code in (401, 403):
             raise StoreError(f"the SPARQL server at {url} refused the credentials ({response.status_code}): set "
                              "BEPGRAPH_STORE_AUTH, BEPGRAPH_STORE_USER and BEPGRAPH_STORE_PASSWORD (or "
