@@ -188,14 +188,16 @@ def to_networkx(triples: Iterable[ox.Triple]) -> nx.MultiDiGraph:
         if "source" in attrs and "target" in attrs:
             edges[name] = nodes.pop(name)
     graph = nx.MultiDiGraph()
-    for name, attrs in nodes.items():
+    for name, attrs in sorted(nodes.items()):  # by name, not by the order a store sent the triples
         if "kind" in attrs:
             graph.add_node(name, **attrs)
     ends = [(a["source"], a["target"]) for a in edges.values()] + [(s, o) for s, o, _ in plain]
-    for end in {n for pair in ends for n in pair}:
+    for end in sorted({str(n) for pair in ends for n in pair}):
         if end not in graph:
             graph.add_node(end, kind="other", **nodes.get(end, {}))
-    for name, attrs in sorted(edges.items()):
+    # in the order of what each edge says, not of its blank node's label, which each store names its own
+    # way: the same facts draw the same figure on every store (a mutual affiliation keeps the first)
+    for name, attrs in sorted(edges.items(), key=lambda e: (repr(sorted(e[1].items())), e[0])):
         source, target = str(attrs.pop("source")), str(attrs.pop("target"))
         graph.add_edge(source, target, key=name, **attrs)
     for s, o, relation in sorted(plain):
