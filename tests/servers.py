@@ -159,7 +159,7 @@ CaseMode = 2
 DirsAllowed = ., {db}
 NumberOfBuffers = 20000
 MaxDirtyBuffers = 15000
-TransactionAfterImageLimit = 4000000000
+TransactionAfterImageLimit = 1500000000
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
 ServerRoot = {vsp}

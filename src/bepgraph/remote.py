@@ -198,7 +198,7 @@ class RemoteClient:
             raise TruncatedAnswer(f"the SPARQL server at {url} stopped the request at its time limit: raise it "
                                   "(Virtuoso: MaxQueryExecutionTime in the [SPARQL] section of virtuoso.ini, 0 for "
                                   f"none): {response.text.strip()[:200]}")
-        if "SR325" in response.text[:200]:  # Virtuoso: one transaction's log outgrew its limit
+        if "SR325" in response.text[:2000]:  # Virtuoso: one transaction's log outgrew its limit
             raise StoreError(f"the SPARQL server at {url} refused a transaction this large (a load commits "
                              "in one update): raise its limit (Virtuoso: TransactionAfterImageLimit in the "
                              f"[Parameters] section of virtuoso.ini): {response.text.strip()[:200]}")
