@@ -31,9 +31,11 @@ from typing import Any, TypeVar
 from ..sparql import find_query
 from ..store import Store
 from .overlay import loaded_generation
+from .many_dates import run_validations
 from .run import Validation, run_validation
 
-__all__ = ["KEEP", "KEEP_VALIDATIONS", "AnswerCache", "answers", "cached_validation", "generation"]
+__all__ = ["KEEP", "KEEP_VALIDATIONS", "AnswerCache", "answers", "cached_validation", "cached_validations",
+           "generation"]
 
 T = TypeVar("T")
 KEEP_VALIDATIONS = 8  # validation runs kept per store
@@ -90,6 +92,22 @@ class AnswerCache:
                     return kept[key]
         return None
 
+    def put(self, store: Store, gen: Hashable, key: Hashable, value: Any) -> None:
+        """Keep *value*, computed from the facts of generation *gen*, unless the store has moved on since."""
+        if generation(store) != gen:
+            return
+        with self._lock:
+            per = self._stores.setdefault(store, _PerStore())
+            if per.generation != gen:
+                per.generation, per.kept, per.runs = gen, OrderedDict(), OrderedDict()
+            kept = per.runs if _is_run(key) else per.kept
+            kept[key] = value
+            kept.move_to_end(key)
+            self.computed += 1
+            limit = self.keep_validations if _is_run(key) else self.keep
+            while len(kept) > limit:
+                kept.popitem(last=False)
+
     def get(self, store: Store, key: Hashable, compute: Callable[[], T]) -> T:
         """The answer for *key*, computed by *compute* the first time (keys starting "validation" are runs)."""
         gen = generation(store)
@@ -144,3 +162,17 @@ def answers() -> AnswerCache:
 def cached_validation(store: Store, as_of: date) -> Validation:
     """The full validation run of *store* as of *as_of* (every rule, every series), run once per generation."""
     return _ANSWERS.get(store, ("validation", as_of), lambda: run_validation(store, as_of))
+
+
+def cached_validations(store: Store, days: list[date]) -> dict[date, Validation]:
+    """The full runs as of each of *days*: those kept are reused, the others run side by side (many_dates.py).
+
+    Each run is kept as :func:`cached_validation` would keep it (the cache
+    holds the last few; the answer holds them all).
+    """
+    gen = generation(store)
+    found = {day: run for day in set(days) if (run := _ANSWERS.known(store, ("validation", day))) is not None}
+    fresh = run_validations(store, [day for day in set(days) if day not in found])
+    for day, run in sorted(fresh.items()):
+        _ANSWERS.put(store, gen, ("validation", day), run)
+    return {day: (found | fresh)[day] for day in sorted(set(days))}

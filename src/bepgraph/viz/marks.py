@@ -16,7 +16,7 @@ from ..namespaces import entity_iri
 from ..store import Store
 from ..validation.findings import Finding, Report
 
-__all__ = ["SEVERITY_ORDER", "findings_as_of", "mark_findings"]
+__all__ = ["SEVERITY_ORDER", "findings_as_of", "findings_on_days", "mark_findings"]
 
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
@@ -53,3 +53,10 @@ def mark_findings(graph: nx.MultiDiGraph, report: Report) -> int:
     graph.graph["findings"] = {"as_of": report.as_of.isoformat(), "total": len(report.findings),
                                "placed": placed, "counts": report.counts}
     return placed
+
+
+def findings_on_days(store: Store, days: list[date]) -> dict[date, Report]:
+    """Every rule judged as of each of *days*, the runs not yet kept made side by side (validation/many_dates.py)."""
+    from ..validation.cache import cached_validations
+
+    return {day: run.report for day, run in cached_validations(store, days).items()}
