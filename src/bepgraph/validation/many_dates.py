@@ -1,33 +1,69 @@
-"""Whole validation runs for several as-of dates at once (a findings timeline), on every core.
+"""Whole validation runs for several as-of dates at once (a findings timeline), from one date to the next.
 
-Why not one :func:`~bepgraph.validation.run.run_validation` per date: each
-run forks twice (once to derive, once to judge) and sends its derived graph
-and its results across a pipe, and runs one after the other on one core. A
-timeline of a dozen quarter ends is a dozen runs. Here the dates are dealt
-to one forked private copy per core (:mod:`bepgraph.private_copy`); each
-copy derives and judges its dates one after the other, in exactly the steps
-of ``run_validation`` (derive as of the date from the loaded facts, judge
-every rule on the loaded facts and that derived graph), so each date's run
-is the same run, not an approximation of it (tests/test_many_dates.py
-compares them finding by finding).
+Why not one :func:`~bepgraph.validation.run.run_validation` per date: a
+timeline of a dozen quarter ends was a dozen whole runs, each judging every
+rule over every trade. Yet from one date to the next most constraints give
+the same results, and which ones cannot is read off the constraint itself:
 
-A store that cannot be forked (on disk, remote) runs the dates one after the
-other through ``run_validation``.
+* a constraint judges the store's loaded facts (the same at every date),
+  the derived facts of the date and the as-of date. Its query names the
+  ontology terms it reads, so when no derived fact of a term it names
+  differs between the two dates (compared triple by triple, a derived
+  node's class counting as a term), the derived facts give it the same
+  results;
+* a constraint that does not read the as-of date then gives exactly the
+  same results: they are kept;
+* a constraint that reads the as-of date only to keep the focus nodes dated
+  on or before it (``FILTER (?date <= ?asOf)`` on ``$this bep:date ?date``,
+  no aggregate, no sub-select) gives the results it gave at the earlier
+  date plus those of the focus nodes dated after it: it is run again for
+  those only (the same query, its cut narrowed to ``?date > earlier``);
+* every other constraint (one that reads the date another way, or names a
+  derived term that changed) is run again whole.
+
+The results are then turned into findings by the same code as a run's
+(``run._validation_of``), so each date's report is the run's report, not
+an approximation of it: tests/test_many_dates.py compares them finding by
+finding at every quarter end, where findings appear and disappear.
+
+The dates are dealt in runs of consecutive dates to one forked private
+copy per core (:mod:`bepgraph.private_copy`); a store that cannot be forked
+(on disk, remote) runs the dates one after the other through
+``run_validation``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+
+import pyoxigraph as ox
 
 from ..private_copy import can_fork, in_private_copy
 from ..store import Store
+from .compile import Compiled
 from .derive import DERIVED_GRAPH, derived_lines
-from .run import Validation, _judge, _warm, derived_triples, run_validation
+from .engine import ShapeResult, in_order, run_constraint, subclasses_of
+from .run import Validation, _shapes, _validation_of, _warm, derived_triples, run_validation
 
-__all__ = ["run_validations", "workers_for"]
+__all__ = ["Steps", "run_validations", "workers_for"]
+
+ONTOLOGY = "https://w3id.org/bepgraph/ontology#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_NAME = re.compile(r"(?:\bbep:|<" + re.escape(ONTOLOGY) + r")([A-Za-z_][\w-]*)")
+_AS_OF = re.compile(r"\bbep:asOf\s+\?asOf\b")
+_FILTER = re.compile(r"FILTER\s*\(([^()]*)\)")
+_CUT = "?date <= ?asOf"
+_FOCUS_DATE = re.compile(r"[?$]this\b[^.{}]*?\bbep:date\s+\?date\b")
+_XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
+_PROJECTION = re.compile(r"SELECT[^{]*", re.IGNORECASE)
+# a triple pattern whose predicate is a variable (sh:closed, ?s ?p ?o): it may read any derived term
+_ANY_PREDICATE = re.compile(r"(?<![\w(])[?$]\w+\s+[?$]\w+\s+[?$<\"\w]")
 
 
 def workers_for(days: int) -> int:
@@ -35,21 +71,185 @@ def workers_for(days: int) -> int:
     return max(1, min(days, os.cpu_count() or 1))
 
 
-def _judged_in_turn(copy: Store, days: Sequence[date]) -> list[Validation]:
-    """In a private copy: each date derived from the loaded facts alone, then judged (run_validation's steps)."""
-    out = []
+@dataclass(frozen=True)
+class _Reading:
+    """What a constraint reads, as far as moving from one as-of date to a later one goes."""
+
+    names: frozenset[str] | None  # the ontology terms its query names (None: any, through a variable predicate)
+    dated: bool  # it reads the as-of date
+    cut: bool  # ... only to keep its focus nodes dated on or before it
+
+
+def _cut_only(text: str) -> bool:
+    """Whether *text* reads ?asOf only in ``bep:asOf ?asOf`` and in filters ``?date <= ?asOf [&& …]`` on
+    the focus node's own ``bep:date ?date``, with no aggregate or sub-select that could pool dates."""
+    upper = text.upper()
+    if upper.count("SELECT") != 1 or "GROUP BY" in upper or "AS ?DATE" in upper:
+        return False
+    if len(_AS_OF.findall(text)) != 1 or text.count("bep:date ?date") != 1 or not _FOCUS_DATE.search(text):
+        return False
+    rest = _AS_OF.sub("", text)
+    for body in _FILTER.findall(text):
+        if "?asOf" not in body:
+            continue
+        parts = [p.strip() for p in body.split("&&")]
+        if _CUT not in parts or any("?asOf" in p for p in parts if p != _CUT) or "||" in body:
+            return False
+        rest = rest.replace(body, "")
+    return "?asOf" not in rest
+
+
+@lru_cache(maxsize=None)
+def _reading(c: Compiled) -> _Reading:
+    dated = "asOf" in c.text
+    where = _PROJECTION.sub(" ", c.text)
+    names = None if _ANY_PREDICATE.search(where) else frozenset(_NAME.findall(c.text))
+    return _Reading(names, dated, dated and c.sparql and _cut_only(c.text))
+
+
+ANY_CLASS = "*"  # a subject the derived graph gives no class: any pattern naming the term may match it
+
+
+def _changed_terms(before: frozenset[str], after: frozenset[str]) -> dict[str, set[str]] | None:
+    """The ontology terms of the derived triples that differ (a predicate, the class of the subject), each
+    with the classes of the subjects it changed on; None when a differing triple's predicate is outside
+    the ontology (every constraint may read it)."""
+    changed = [next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES))) for line in before ^ after]
+    classes: dict[str, set[str]] = {}
+    for line in before | after:
+        if f"<{RDF_TYPE}>" in line:
+            t = next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES)))
+            classes.setdefault(str(t.subject), set()).add(str(t.object))
+    terms: dict[str, set[str]] = {}
+    for t in changed:
+        predicate = t.predicate.value
+        if predicate == ONTOLOGY + "asOf":
+            continue  # the date itself: what _Reading says of each constraint
+        if predicate != RDF_TYPE and not predicate.startswith(ONTOLOGY):
+            return None
+        of = classes.get(str(t.subject)) or {ANY_CLASS}
+        if predicate.startswith(ONTOLOGY):
+            terms.setdefault(predicate[len(ONTOLOGY):], set()).update(of)
+        for cls in of - {ANY_CLASS}:
+            if not cls.startswith(f"<{ONTOLOGY}"):
+                return None
+            terms.setdefault(cls[len(ONTOLOGY) + 1:-1], set()).add(ANY_CLASS)
+    return terms
+
+
+_STATEMENT = re.compile(r"[^.{}]+")
+_CALL = re.compile(r"\b(?:FILTER|BIND)\s*\(", re.IGNORECASE)
+
+
+def _patterns(c: Compiled) -> str:
+    """The query's triple patterns: target classes as plain ``rdf:type``, FILTER and BIND calls taken out."""
+    text = c.query(None, {k: [k] for k in c.target_classes})
+    out, at = [], 0
+    for m in _CALL.finditer(text):
+        if m.start() < at:
+            continue
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        out.append(text[at:m.start()] + " . ")
+        at = i
+    return "".join(out) + text[at:]
+_CLASS_OF = r"{var}\s+(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)"
+
+
+def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
+    """For each pattern of *c* whose predicate is ``bep:term``: the classes its subject is asked to have
+    (IRI texts), None when the query does not say (a path, a subject of no stated class)."""
+    out: list[set[str] | None] = []
+    text = _patterns(c)
+    for statement in _STATEMENT.findall(text):
+        if not re.search(r"(?<![\w:/])bep:" + re.escape(term) + r"(?![\w-])", statement):
+            continue
+        if re.search(r"/\s*\^?bep:" + re.escape(term) + r"\b|bep:" + re.escape(term) + r"\s*(?:[/*+|]|\?(?![\w]))", statement):
+            out.append(None)  # inside a path: its subject is an intermediate node
+            continue
+        subject = statement.split(None, 1)[0] if statement.split() else ""
+        if subject in ("$this", "?this"):
+            out.append(set(c.target_classes) or None)
+        elif subject.startswith("?"):
+            found = set(re.findall(_CLASS_OF.format(var=re.escape(subject)), text))
+            found |= set(re.findall(r";\s*(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)", statement))
+            out.append({f"<{ONTOLOGY}{k}>" for k in found} or None)
+        else:
+            out.append(None)
+    return out or [None]
+
+
+def _reads_change(c: Compiled, reading: _Reading, terms: dict[str, set[str]]) -> bool:
+    """Whether a derived triple that changed may be read by *c*: it names the term, and a pattern naming
+    it may match the triple's subject (one of the classes the pattern asks for, or a subject of no class)."""
+    assert reading.names is not None
+    for term in reading.names & set(terms):
+        on = terms[term]
+        if ANY_CLASS in on:
+            return True
+        for wanted in _subject_classes(c, term):
+            if wanted is None or wanted & on:
+                return True
+    return False
+
+
+def _after(day: date) -> str:
+    return f'?date > "{day.isoformat()}"^^<{_XSD_DATE}> && {_CUT}'
+
+
+@dataclass
+class Steps:
+    """How the constraints were judged at the dates after the first of each copy (for tests and benches)."""
+
+    whole: int = 0  # run again over every focus node
+    narrowed: int = 0  # run again for the focus nodes dated since the date before
+    kept: int = 0  # results kept
+
+
+def _judged_in_turn(copy: Store, days: Sequence[date]) -> tuple[list[Validation], Steps]:
+    """In a private copy: each date derived from the loaded facts alone, then judged from the date before."""
+    constraints = list(_shapes().constraints)
+    subclasses = subclasses_of(copy, frozenset().union(*(c.target_classes for c in constraints)))
+    raw: list[list[ShapeResult]] = []
+    out: list[Validation] = []
+    steps = Steps()
+    before: date | None = None
+    lines: frozenset[str] = frozenset()
     for day in days:
         if DERIVED_GRAPH in copy.named_graphs():
-            copy.drop_graph(DERIVED_GRAPH)  # the next date derives from the loaded facts, as a fresh copy would
+            copy.drop_graph(DERIVED_GRAPH)  # the date derives from the loaded facts, as a fresh copy would
         copy.replace_graph(DERIVED_GRAPH, "".join(derived_lines(copy, day)[1]).encode())
-        validation = _judge(copy, day, None, None, None)
-        validation.derived = derived_triples(copy)
+        now = derived_triples(copy)
+        if before is None:
+            raw = [run_constraint(copy, c, subclasses) for c in constraints]
+        else:
+            terms = _changed_terms(lines, now)
+            for i, c in enumerate(constraints):
+                reading = _reading(c)
+                if (terms is None or reading.names is None or (reading.dated and not reading.cut)
+                        or _reads_change(c, reading, terms)):
+                    raw[i] = run_constraint(copy, c, subclasses)
+                    steps.whole += 1
+                elif reading.cut:
+                    since = before
+                    fresh = run_constraint(copy, c, subclasses, edit=lambda t: t.replace(_CUT, _after(since)))
+                    raw[i] = list(dict.fromkeys(raw[i] + fresh)) if c.sparql else raw[i] + fresh
+                    steps.narrowed += 1
+                else:
+                    steps.kept += 1
+        validation = _validation_of(copy, day, in_order(r for found in raw for r in found), None)
+        validation.derived = now
         out.append(validation)
-    return out
+        before, lines = day, now
+    return out, steps
 
 
-def run_validations(store: Store, days: Sequence[date], workers: int | None = None) -> dict[date, Validation]:
-    """The full validation run of *store* as of each of *days* (every rule, every series), the dates side by side."""
+def run_validations(store: Store, days: Sequence[date], workers: int | None = None,
+                    steps: Steps | None = None) -> dict[date, Validation]:
+    """The full validation run of *store* as of each of *days* (every rule, every series); *steps*, if given,
+    counts how the constraints were judged after each copy's first date."""
     wanted = sorted(set(days))
     if not wanted:
         return {}
@@ -57,18 +257,22 @@ def run_validations(store: Store, days: Sequence[date], workers: int | None = No
         return {day: run_validation(store, day) for day in wanted}
     _warm()
     count = min(workers or workers_for(len(wanted)), len(wanted))
-    # dealt in turn, so each copy gets early (few facts in force) and late dates alike
-    shares = [wanted[i::count] for i in range(count)]
+    # consecutive dates to each copy: each step from one date to the next is then short
+    size = -(-len(wanted) // count)
+    shares = [wanted[i:i + size] for i in range(0, len(wanted), size)]
     found: dict[date, Validation] = {}
     errors: list[BaseException] = []
     lock = threading.Lock()
 
     def work(share: list[date]) -> None:
         try:
-            runs = in_private_copy(store, lambda copy: _judged_in_turn(copy, share),
-                                   f"the validations as of {', '.join(d.isoformat() for d in share)}")
+            runs, done = in_private_copy(store, lambda copy: _judged_in_turn(copy, share),
+                                         f"the validations as of {', '.join(d.isoformat() for d in share)}")
             with lock:
                 found.update(zip(share, runs))
+                if steps is not None:
+                    steps.whole, steps.narrowed = steps.whole + done.whole, steps.narrowed + done.narrowed
+                    steps.kept += done.kept
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             with lock:
                 errors.append(exc)
