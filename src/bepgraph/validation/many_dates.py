@@ -155,7 +155,6 @@ def _patterns(c: Compiled) -> str:
         out.append(text[at:m.start()] + " . ")
         at = i
     return "".join(out) + text[at:]
-_CLASS_OF = r"{var}\s+(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)"
 
 
 def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
@@ -173,8 +172,10 @@ def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
         if subject in ("$this", "?this"):
             out.append(set(c.target_classes) or None)
         elif subject.startswith("?"):
-            found = set(re.findall(_CLASS_OF.format(var=re.escape(subject)), text))
-            found |= set(re.findall(r";\s*(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)", statement))
+            # only a class asked in the same statement binds this very match (one elsewhere may sit in
+            # an OPTIONAL, a NOT EXISTS or another branch)
+            found = set(re.findall(r"(?:^|;)\s*(?:" + re.escape(subject) + r"\s+)?(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)",
+                                   statement.strip()))
             out.append({f"<{ONTOLOGY}{k}>" for k in found} or None)
         else:
             out.append(None)
