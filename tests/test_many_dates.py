@@ -11,7 +11,8 @@ import pytest
 from bepgraph.loading import load_all
 from bepgraph.store import EmbeddedStore
 from bepgraph.validation.cache import answers, cached_validation, cached_validations
-from bepgraph.validation.many_dates import Steps, run_validations
+from bepgraph.validation.compile import Compiled
+from bepgraph.validation.many_dates import ANY_CLASS, Steps, _reading, _reads_change, run_validations
 from bepgraph.validation.run import run_validation
 from bepgraph.viz.dates import quarter_ends
 from bepgraph.viz.pack import build_pack
@@ -104,3 +105,35 @@ def test_a_failing_run_is_reported_not_swallowed(example: EmbeddedStore, monkeyp
     monkeypatch.setattr(many_dates, "_validation_of", broken)
     with pytest.raises(ValueError, match="could not be judged"):
         run_validations(example, [date(2003, 3, 31), date(2003, 6, 30)], workers=2)
+
+
+def constraint(text: str) -> Compiled:
+    return Compiled(shape="urn:s", parent="urn:s", component="urn:c", severity="violation", message=None,
+                    path=None, text="PREFIX bep: <https://w3id.org/bepgraph/ontology#>\n" + text, sparql=True)
+
+
+CUT = """SELECT $this ?date WHERE { $this a bep:Transaction ; bep:date ?date .
+  ?ctx a bep:ValidationContext ; bep:asOf ?asOf . FILTER (?date <= ?asOf && ?date > ?other) }"""
+
+
+@pytest.mark.parametrize("text, cut", [
+    (CUT, True),
+    (CUT.replace("?date > ?other", "?other <= ?asOf"), False),  # the date read another way
+    (CUT + " GROUP BY $this ?date", False),  # an aggregate could pool dates
+    (CUT.replace("$this a bep:Transaction ; bep:date ?date .", "?m bep:date ?date ."), False),  # not the focus's
+    (CUT.replace("&&", "||"), False),
+])
+def test_a_constraint_is_narrowed_only_when_it_reads_the_date_as_its_focus_cut(text: str, cut: bool) -> None:
+    reading = _reading(constraint(text))
+    assert reading.dated and reading.cut is cut
+
+
+def test_a_changed_derived_triple_counts_unless_its_subject_cannot_match() -> None:
+    c = constraint("SELECT $this WHERE { ?i a bep:Interval ; bep:forSeries $this . ?x bep:meeting/bep:date ?d . }")
+    reading = _reading(c)
+    interval, approval = "<https://w3id.org/bepgraph/ontology#Interval>", "<https://w3id.org/bepgraph/ontology#Approval>"
+    assert _reads_change(c, reading, {"forSeries": {interval}})
+    assert not _reads_change(c, reading, {"forSeries": {approval}})  # a pattern asking for an Interval
+    assert _reads_change(c, reading, {"forSeries": {ANY_CLASS}})  # a subject of no class
+    assert _reads_change(c, reading, {"date": {approval}})  # inside a path: any node
+    assert not _reads_change(c, reading, {"effectiveDate": {ANY_CLASS}})  # a term it does not name
