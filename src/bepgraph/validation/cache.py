@@ -165,14 +165,16 @@ def cached_validation(store: Store, as_of: date) -> Validation:
 
 
 def cached_validations(store: Store, days: list[date]) -> dict[date, Validation]:
-    """The full runs as of each of *days*: those kept are reused, the others run side by side (many_dates.py).
-
-    Each run is kept as :func:`cached_validation` would keep it (the cache
-    holds the last few; the answer holds them all).
-    """
+    """The full runs as of each of *days*: those kept are reused, the latest is a whole run, the others are
+    judged back from it (many_dates.py); each is kept as :func:`cached_validation` would keep it."""
+    if not days:
+        return {}
     gen = generation(store)
+    latest = cached_validation(store, max(days))
     found = {day: run for day in set(days) if (run := _ANSWERS.known(store, ("validation", day))) is not None}
-    fresh = run_validations(store, [day for day in set(days) if day not in found])
+    found[max(days)] = latest
+    fresh = run_validations(store, [day for day in set(days) if day not in found] + [max(days)], latest=latest)
     for day, run in sorted(fresh.items()):
-        _ANSWERS.put(store, gen, ("validation", day), run)
+        if day != max(days):
+            _ANSWERS.put(store, gen, ("validation", day), run)
     return {day: (found | fresh)[day] for day in sorted(set(days))}

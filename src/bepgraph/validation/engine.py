@@ -34,6 +34,7 @@ __all__ = [
     "ShapeResult",
     "Shapes",
     "ShapesError",
+    "focus_blocks",
     "in_order",
     "load_shapes",
     "pyshacl_reference",
@@ -147,7 +148,8 @@ def load_shapes(paths: Sequence[Path]) -> Shapes:
     return Shapes(paths, tuple(compile_shapes(graph, lambda node: origin.get(node, fallback))), graph)
 
 
-def _focus_blocks(focus: Iterable[str]) -> list[list[str]]:
+def focus_blocks(focus: Iterable[str]) -> list[list[str]]:
+    """*focus* IRIs as IRI texts in blocks of at most FOCUS_BATCH (ParameterError for one that is not an IRI)."""
     terms = []
     for iri in dict.fromkeys(focus):
         try:
@@ -240,7 +242,7 @@ def validate(store: Store, shapes: Shapes, *, focus: Iterable[str] | None = None
     those shapes (a node shape brings its property shapes).
     """
     constraints = _selected(shapes, only)
-    blocks: list[list[str] | None] = [None] if focus is None else list(_focus_blocks(focus))
+    blocks: list[list[str] | None] = [None] if focus is None else list(focus_blocks(focus))
     subclasses = subclasses_of(store, frozenset().union(*(c.target_classes for c in constraints)))
     results: list[ShapeResult] = []
     for c in constraints:

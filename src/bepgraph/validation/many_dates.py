@@ -1,42 +1,40 @@
-"""Whole validation runs for several as-of dates at once (a findings timeline), from one date to the next.
+"""Whole validation runs for several as-of dates at once (a findings timeline), from one date back to the one before.
 
 Why not one :func:`~bepgraph.validation.run.run_validation` per date: a
 timeline of a dozen quarter ends was a dozen whole runs, each judging every
-rule over every trade. Yet from one date to the next most constraints give
-the same results, and which ones cannot is read off the constraint itself:
+rule over every trade. Yet from one date to an earlier one most constraints
+give results that follow from the later date's, and which ones do is read
+off the constraint itself:
 
 * a constraint judges the store's loaded facts (the same at every date),
   the derived facts of the date and the as-of date. Its query names the
-  ontology terms it reads, so when no derived fact of a term it names
-  differs between the two dates (compared triple by triple, a derived
-  node's class counting as a term), the derived facts give it the same
-  results;
+  ontology terms it reads; when no derived triple it may read differs
+  between the two dates (compared triple by triple; a triple counts unless
+  every pattern naming its term asks for a subject of another class), the
+  derived facts give it the same results;
 * a constraint that does not read the as-of date then gives exactly the
   same results: they are kept;
 * a constraint that reads the as-of date only to keep the focus nodes dated
   on or before it (``FILTER (?date <= ?asOf)`` on ``$this bep:date ?date``,
-  no aggregate, no sub-select) gives the results it gave at the earlier
-  date plus those of the focus nodes dated after it: it is run again for
-  those only (the same query, its cut narrowed to ``?date > earlier``);
-* every other constraint (one that reads the date another way, or names a
-  derived term that changed) is run again whole.
+  no aggregate, no sub-select) gives exactly the later date's results of
+  the focus nodes dated on or before the earlier date (each focus node's
+  one ``bep:date`` is looked up; a node with two is judged again);
+* every other constraint (one that reads the date another way, or reads a
+  derived triple that changed) is run again whole.
 
-The results are then turned into findings by the same code as a run's
-(``run._validation_of``), so each date's report is the run's report, not
-an approximation of it: tests/test_many_dates.py compares them finding by
-finding at every quarter end, where findings appear and disappear.
-
-The dates are dealt in runs of consecutive dates to one forked private
-copy per core (:mod:`bepgraph.private_copy`); a store that cannot be forked
-(on disk, remote) runs the dates one after the other through
+The latest date is a whole run (the one the pack and the page show anyway,
+from the shared cache); the earlier ones cost their derivation, the
+constraints run again and turning results into findings, by the same code
+as a run's (``run._validation_of``). Each date's report is the run's report,
+not an approximation of it: tests/test_many_dates.py compares them finding
+by finding at every quarter end, where findings appear and disappear. A
+store that cannot be forked (on disk, remote) runs each date through
 ``run_validation``.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -44,14 +42,16 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
+from ..errors import ParameterError
 from ..private_copy import can_fork, in_private_copy
+from ..sparql import find_query
 from ..store import Store
 from .compile import Compiled
 from .derive import DERIVED_GRAPH, derived_lines
-from .engine import ShapeResult, in_order, run_constraint, subclasses_of
-from .run import Validation, _shapes, _validation_of, _warm, derived_triples, run_validation
+from .engine import ShapeResult, focus_blocks, in_order, run_constraint, subclasses_of
+from .run import Validation, _batched, _shapes, _validation_of, _warm, derived_triples, run_validation
 
-__all__ = ["Steps", "run_validations", "workers_for"]
+__all__ = ["Steps", "run_validations"]
 
 ONTOLOGY = "https://w3id.org/bepgraph/ontology#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -60,15 +60,9 @@ _AS_OF = re.compile(r"\bbep:asOf\s+\?asOf\b")
 _FILTER = re.compile(r"FILTER\s*\(([^()]*)\)")
 _CUT = "?date <= ?asOf"
 _FOCUS_DATE = re.compile(r"[?$]this\b[^.{}]*?\bbep:date\s+\?date\b")
-_XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 _PROJECTION = re.compile(r"SELECT[^{]*", re.IGNORECASE)
 # a triple pattern whose predicate is a variable (sh:closed, ?s ?p ?o): it may read any derived term
 _ANY_PREDICATE = re.compile(r"(?<![\w(])[?$]\w+\s+[?$]\w+\s+[?$<\"\w]")
-
-
-def workers_for(days: int) -> int:
-    """How many private copies to work in: one per core, no more than there are dates."""
-    return max(1, min(days, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -196,94 +190,109 @@ def _reads_change(c: Compiled, reading: _Reading, terms: dict[str, set[str]]) ->
     return False
 
 
-def _after(day: date) -> str:
-    return f'?date > "{day.isoformat()}"^^<{_XSD_DATE}> && {_CUT}'
-
-
 @dataclass
 class Steps:
-    """How the constraints were judged at the dates after the first of each copy (for tests and benches)."""
+    """How the constraints were judged at the dates before the latest (for tests and benches)."""
 
     whole: int = 0  # run again over every focus node
-    narrowed: int = 0  # run again for the focus nodes dated since the date before
-    kept: int = 0  # results kept
+    cut: int = 0  # the later date's results of the focus nodes dated on or before this date
+    kept: int = 0  # the later date's results
 
 
-def _judged_in_turn(copy: Store, days: Sequence[date]) -> tuple[list[Validation], Steps]:
-    """In a private copy: each date derived from the loaded facts alone, then judged from the date before."""
+def _focus_dates(copy: Store, focus: set[str], known: dict[str, set[date]]) -> dict[str, set[date]]:
+    """The bep:date values of each focus node (asked once per node, they are loaded facts)."""
+    ask = [f for f in focus if f not in known]
+    for f in ask:
+        known[f] = set()
+    for row in _batched(copy, find_query("internal/validation-focus-dates").text, "entity", ask):
+        known[row["entity"].value].add(date.fromisoformat(row["date"].value))  # type: ignore[index,union-attr]
+    return known
+
+
+def _derive(copy: Store, day: date) -> frozenset[str]:
+    """``graph/derived`` of *copy* as of *day*, from the loaded facts alone (as a fresh copy would have it)."""
+    if DERIVED_GRAPH in copy.named_graphs():
+        copy.drop_graph(DERIVED_GRAPH)
+    copy.replace_graph(DERIVED_GRAPH, "".join(derived_lines(copy, day)[1]).encode())
+    return derived_triples(copy)
+
+
+def _of_each_constraint(copy: Store, latest: Validation, constraints: list[Compiled],
+                        subclasses: dict[str, list[str]]) -> list[list[ShapeResult] | None]:
+    """The latest run's results of each constraint (a result names its shape and component, not which of
+    their constraints gave it): each constraint run again on the latest run's focus nodes of its shape and
+    component, over the latest date's derived facts. None where that cannot be done (a focus that is not
+    an IRI): that constraint is run whole at the first earlier date."""
+    copy.replace_graph(DERIVED_GRAPH, "".join(line + "\n" for line in sorted(latest.derived)).encode())
+    focus: dict[tuple[str, str], set[str]] = {}
+    for r in latest.results:
+        focus.setdefault((r.shape, r.component), set()).add(r.focus)
+    out: list[list[ShapeResult] | None] = []
+    for c in constraints:
+        mine = focus.get((c.shape, c.component), set())
+        try:
+            out.append(run_constraint(copy, c, subclasses, focus_blocks(sorted(mine))) if mine else [])
+        except ParameterError:
+            out.append(None)
+    return out
+
+
+def _judged_back(copy: Store, latest: Validation, days: Sequence[date]) -> tuple[list[Validation], Steps]:
+    """In a private copy: each of *days* (before *latest*'s date, latest first) derived from the loaded facts
+    alone, then judged from the later date's results (module docstring)."""
     constraints = list(_shapes().constraints)
     subclasses = subclasses_of(copy, frozenset().union(*(c.target_classes for c in constraints)))
-    raw: list[list[ShapeResult]] = []
-    out: list[Validation] = []
-    steps = Steps()
-    before: date | None = None
-    lines: frozenset[str] = frozenset()
-    for day in days:
-        if DERIVED_GRAPH in copy.named_graphs():
-            copy.drop_graph(DERIVED_GRAPH)  # the date derives from the loaded facts, as a fresh copy would
-        copy.replace_graph(DERIVED_GRAPH, "".join(derived_lines(copy, day)[1]).encode())
-        now = derived_triples(copy)
-        if before is None:
-            raw = [run_constraint(copy, c, subclasses) for c in constraints]
-        else:
-            terms = _changed_terms(lines, now)
-            for i, c in enumerate(constraints):
-                reading = _reading(c)
-                if (terms is None or reading.names is None or (reading.dated and not reading.cut)
-                        or _reads_change(c, reading, terms)):
+    raw = _of_each_constraint(copy, latest, constraints, subclasses)
+    out, steps, dates = [], Steps(), {}  # type: ignore[var-annotated]
+    lines = latest.derived
+    for day in sorted(days, reverse=True):
+        now = _derive(copy, day)
+        terms = _changed_terms(lines, now)
+        for i, c in enumerate(constraints):
+            reading, before = _reading(c), raw[i]
+            if (before is None or terms is None or reading.names is None or (reading.dated and not reading.cut)
+                    or _reads_change(c, reading, terms)):
+                raw[i] = run_constraint(copy, c, subclasses)
+                steps.whole += 1
+            elif reading.cut:
+                when = _focus_dates(copy, {r.focus for r in before}, dates)
+                if any(len(when[r.focus]) != 1 for r in before):  # two dates: which solution is whose
                     raw[i] = run_constraint(copy, c, subclasses)
                     steps.whole += 1
-                elif reading.cut:
-                    since = before
-                    fresh = run_constraint(copy, c, subclasses, edit=lambda t: t.replace(_CUT, _after(since)))
-                    raw[i] = list(dict.fromkeys(raw[i] + fresh)) if c.sparql else raw[i] + fresh
-                    steps.narrowed += 1
                 else:
-                    steps.kept += 1
-        validation = _validation_of(copy, day, in_order(r for found in raw for r in found), None)
+                    raw[i] = [r for r in before if min(when[r.focus]) <= day]
+                    steps.cut += 1
+            else:
+                steps.kept += 1
+        validation = _validation_of(copy, day, in_order(r for found in raw for r in found or ()), None)
         validation.derived = now
         out.append(validation)
-        before, lines = day, now
+        lines = now
     return out, steps
 
 
-def run_validations(store: Store, days: Sequence[date], workers: int | None = None,
+def run_validations(store: Store, days: Sequence[date], latest: Validation | None = None,
                     steps: Steps | None = None) -> dict[date, Validation]:
-    """The full validation run of *store* as of each of *days* (every rule, every series); *steps*, if given,
-    counts how the constraints were judged after each copy's first date."""
+    """The full validation run of *store* as of each of *days* (every rule, every series).
+
+    The latest date is a whole run (*latest*, when the caller has it); the
+    others are judged from it, one after the other back in time, in one
+    private copy. *steps*, if given, counts how the constraints were judged.
+    """
     wanted = sorted(set(days))
     if not wanted:
         return {}
+    if latest is not None and latest.report.as_of != wanted[-1]:
+        raise ValueError(f"the latest run is as of {latest.report.as_of}, not {wanted[-1]}")
+    last = latest or run_validation(store, wanted[-1])
+    earlier = wanted[:-1]
+    if not earlier:
+        return {wanted[-1]: last}
     if not can_fork(store):
-        return {day: run_validation(store, day) for day in wanted}
+        return {**{day: run_validation(store, day) for day in earlier}, wanted[-1]: last}
     _warm()
-    count = min(workers or workers_for(len(wanted)), len(wanted))
-    # consecutive dates to each copy: each step from one date to the next is then short
-    size = -(-len(wanted) // count)
-    shares = [wanted[i:i + size] for i in range(0, len(wanted), size)]
-    found: dict[date, Validation] = {}
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def work(share: list[date]) -> None:
-        try:
-            runs, done = in_private_copy(store, lambda copy: _judged_in_turn(copy, share),
-                                         f"the validations as of {', '.join(d.isoformat() for d in share)}")
-            with lock:
-                found.update(zip(share, runs))
-                if steps is not None:
-                    steps.whole, steps.narrowed = steps.whole + done.whole, steps.narrowed + done.narrowed
-                    steps.kept += done.kept
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            with lock:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(share,), name="validations") for share in shares[1:]]
-    for thread in threads:
-        thread.start()
-    work(shares[0])
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return {day: found[day] for day in wanted}
+    runs, done = in_private_copy(store, lambda copy: _judged_back(copy, last, earlier),
+                                 f"the validations as of {', '.join(d.isoformat() for d in earlier)}")
+    if steps is not None:
+        steps.whole, steps.cut, steps.kept = steps.whole + done.whole, steps.cut + done.cut, steps.kept + done.kept
+    return {**dict(zip(sorted(earlier, reverse=True), runs)), wanted[-1]: last}
