@@ -121,6 +121,10 @@ CUT = """SELECT $this ?date WHERE { $this a bep:Transaction ; bep:date ?date .
     (CUT + " GROUP BY $this ?date", False),  # an aggregate could pool dates
     (CUT.replace("$this a bep:Transaction ; bep:date ?date .", "?m bep:date ?date ."), False),  # not the focus's
     (CUT.replace("&&", "||"), False),
+    (CUT.replace("?ctx a", "{ SELECT $this ?a WHERE { $this bep:agreement ?a } } ?ctx a"), True),  # dateless
+    (CUT.replace("?ctx a", "{ SELECT $this (MIN(?date) AS ?d) WHERE { $this bep:date ?date } GROUP BY $this } ?ctx a"),
+     False),  # a sub-select over dates
+    (CUT.replace("bep:date ?date", "bep:meeting/bep:date ?date"), False),  # a path's date, not its own
 ])
 def test_a_constraint_is_cut_only_when_it_reads_the_date_as_its_focus_cut(text: str, cut: bool) -> None:
     reading = _reading(constraint(text))

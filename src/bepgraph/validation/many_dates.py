@@ -59,7 +59,7 @@ _NAME = re.compile(r"(?:\bbep:|<" + re.escape(ONTOLOGY) + r")([A-Za-z_][\w-]*)")
 _AS_OF = re.compile(r"\bbep:asOf\s+\?asOf\b")
 _FILTER = re.compile(r"FILTER\s*\(([^()]*)\)")
 _CUT = "?date <= ?asOf"
-_FOCUS_DATE = re.compile(r"[?$]this\b[^.{}]*?\bbep:date\s+\?date\b")
+_FOCUS_DATE = re.compile(r"[?$]this\b[^.{}]*?(?<![/^\w:])bep:date\s+\?date\b")  # its own date, not a path's
 _PROJECTION = re.compile(r"SELECT[^{]*", re.IGNORECASE)
 # a triple pattern whose predicate is a variable (sh:closed, ?s ?p ?o): it may read any derived term
 _ANY_PREDICATE = re.compile(r"(?<![\w(])[?$]\w+\s+[?$]\w+\s+[?$<\"\w]")
@@ -74,9 +74,33 @@ class _Reading:
     cut: bool  # ... only to keep its focus nodes dated on or before it
 
 
+_SUBSELECT = re.compile(r"\{\s*SELECT\b", re.IGNORECASE)
+
+
+def _without_subselects_apart_from_the_date(text: str) -> str:
+    """*text* less its sub-selects that read neither ?date nor ?asOf: they are the same at every date and
+    pool nothing across dates (what is left of a sub-select that does read them keeps the query from
+    counting as cut)."""
+    out, at = [], 0
+    for m in _SUBSELECT.finditer(text):
+        if m.start() < at:
+            continue
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        block = text[m.start():i]
+        if "?date" in block or "asOf" in block:
+            continue
+        out.append(text[at:m.start()] + "{ }")
+        at = i
+    return "".join(out) + text[at:]
+
+
 def _cut_only(text: str) -> bool:
     """Whether *text* reads ?asOf only in ``bep:asOf ?asOf`` and in filters ``?date <= ?asOf [&& …]`` on
     the focus node's own ``bep:date ?date``, with no aggregate or sub-select that could pool dates."""
+    text = _without_subselects_apart_from_the_date(text)
     upper = text.upper()
     if upper.count("SELECT") != 1 or "GROUP BY" in upper or "AS ?DATE" in upper:
         return False
