@@ -43,7 +43,7 @@ from ..sparql import find_query
 from ..store import Store
 from ..validation.findings import Finding, Report
 from .analysis import Analysis, analyse, parties_that_matter
-from .board_page import sub_advisers_of_series
+from .board_page import BUILT, sub_advisers_of_series
 from .calendar import Calendar, compliance_calendar
 from .dates import quarter_ends, quarter_label
 from .figures import FONT_PT, render_svg
@@ -53,7 +53,7 @@ from .page_data import group_series
 from .pack_figures import MIN_PT, heat_map_drawing, sankey_drawing, timeline_drawing
 from .review import TRUST_WIDE, Changes, changes_since, family_rows, heat_map
 from .sankey import sankey
-from .views import Period, build_view
+from .views import Period
 
 __all__ = ["PAPERS", "PackSummary", "build_pack"]
 
@@ -552,7 +552,8 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
     runs = findings_on_days(store, [as_of, *([since] if since else []), *quarters])
     report = runs[as_of]
     changes = changes_since(report, runs[since]) if since else None
-    graphs = {name: build_view(store, name, as_of, period) for name in ("structure", "control", "money", "governance")}
+    # the views /viz built for the same dates are not built again (each caller gets its own copy to mark)
+    graphs = {name: BUILT.get(store, name, as_of, period) for name in ("structure", "control", "money", "governance")}
     for graph in graphs.values():
         mark_findings(graph, report)
     analysis = analyse(graphs["money"], graphs["control"])
