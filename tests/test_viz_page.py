@@ -220,6 +220,15 @@ def test_the_graph_opens_whole_on_screen_with_labels_of_11px_or_more(served: Ser
     assert overlapping(boxes) == []
 
 
+@pytest.mark.parametrize("query", ["view=money", "view=money&asOf=2004-06-30"])
+def test_the_sankey_fits_its_box_without_scrolling(served: Served, page: Page, query: str) -> None:
+    page.open(f"{served.url}/viz?{query}")
+    assert page.js("document.body.dataset.state") == "ready"
+    size = page.js("(() => { const g = document.getElementById('graph');"
+                   " return [g.scrollWidth, g.clientWidth, g.scrollHeight, g.clientHeight]; })()")
+    assert size[0] <= size[1] and size[2] <= size[3], size
+
+
 @pytest.mark.parametrize("view", ["structure", "control", "money", "governance"])
 def test_each_view_has_a_legend_naming_what_it_draws(served: Served, page: Page, view: str) -> None:
     page.open(f"{served.url}/viz?view={view}&asOf=2004-06-30")
