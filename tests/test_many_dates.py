@@ -1,5 +1,5 @@
-"""A findings timeline is whole validation runs: the runs made side by side for many dates equal the
-runs made one date at a time, finding by finding, also where findings appear and then disappear."""
+"""A findings timeline is whole validation runs: the runs judged back from the latest date equal the runs
+made one date at a time, finding by finding, also where findings appear and then disappear."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 
 from bepgraph.loading import load_all
 from bepgraph.store import EmbeddedStore
-from bepgraph.validation.cache import answers, cached_validation, cached_validations
+from bepgraph.validation.cache import answers
 from bepgraph.validation.compile import Compiled
-from bepgraph.validation.many_dates import ANY_CLASS, Steps, _reading, _reads_change, run_validations
-from bepgraph.validation.run import run_validation
+from bepgraph.validation.many_dates import (ANY_CLASS, Steps, _reading, _reads_change, cached_validations,
+                                            run_validations)
+from bepgraph.validation.run import cached_validation, run_validation
 from bepgraph.viz.dates import quarter_ends
 from bepgraph.viz.pack import build_pack
 

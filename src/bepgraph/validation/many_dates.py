@@ -49,9 +49,11 @@ from ..store import Store
 from .compile import Compiled
 from .derive import DERIVED_GRAPH, derived_lines
 from .engine import ShapeResult, focus_blocks, in_order, run_constraint, subclasses_of
-from .run import Validation, _batched, _shapes, _validation_of, _warm, derived_triples, run_validation
+from .cache import answers
+from .run import (Validation, _batched, _shapes, _validation_of, _warm, cached_validation, derived_triples,
+                  run_validation)
 
-__all__ = ["Steps", "run_validations"]
+__all__ = ["Steps", "cached_validations", "run_validations"]
 
 ONTOLOGY = "https://w3id.org/bepgraph/ontology#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -320,3 +322,19 @@ def run_validations(store: Store, days: Sequence[date], latest: Validation | Non
     if steps is not None:
         steps.whole, steps.cut, steps.kept = steps.whole + done.whole, steps.cut + done.cut, steps.kept + done.kept
     return {**dict(zip(sorted(earlier, reverse=True), runs)), wanted[-1]: last}
+
+
+def cached_validations(store: Store, days: list[date]) -> dict[date, Validation]:
+    """The full runs as of each of *days*: those kept are reused, the latest is a whole run, the others are
+    judged back from it; each is kept in the process's one cache as :func:`run.cached_validation` keeps it."""
+    if not days:
+        return {}
+    gen = store.generation()
+    latest = cached_validation(store, max(days))
+    found = {day: run for day in set(days) if (run := answers().known(store, ("validation", day))) is not None}
+    found[max(days)] = latest
+    fresh = run_validations(store, [day for day in set(days) if day not in found] + [max(days)], latest=latest)
+    for day, run in sorted(fresh.items()):
+        if day != max(days):
+            answers().put(store, gen, ("validation", day), run)
+    return {day: (found | fresh)[day] for day in sorted(set(days))}

@@ -15,6 +15,8 @@ import networkx as nx
 from ..namespaces import entity_iri
 from ..store import Store
 from ..validation.findings import Finding, Report
+from ..validation.many_dates import cached_validations
+from ..validation.run import cached_validation
 
 __all__ = ["SEVERITY_ORDER", "findings_as_of", "findings_on_days", "mark_findings"]
 
@@ -23,8 +25,6 @@ SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
 def findings_as_of(store: Store, as_of: date) -> Report:
     """Every rule judged as of *as_of*: the run of the process's one cache (validated once per date and load)."""
-    from ..validation.cache import cached_validation
-
     return cached_validation(store, as_of).report
 
 
@@ -56,7 +56,6 @@ def mark_findings(graph: nx.MultiDiGraph, report: Report) -> int:
 
 
 def findings_on_days(store: Store, days: list[date]) -> dict[date, Report]:
-    """Every rule judged as of each of *days*, the runs not yet kept made side by side (validation/many_dates.py)."""
-    from ..validation.cache import cached_validations
-
+    """Every rule judged as of each of *days*: the latest a whole run, the others judged back from it
+    (validation/many_dates.py), all kept in the process's one cache."""
     return {day: run.report for day, run in cached_validations(store, days).items()}

@@ -2,10 +2,10 @@
 
 Why a cache of its own: each quarter end is a whole validation run; the
 slider asks for a dozen of them and keeps only two counts of each, so the
-counts are kept per loaded data (the graph/meta digests) and per day, apart
+counts are kept per loaded data (the store's generation) and per day, apart
 from the findings cache that keeps whole reports for a few dates. The
-quarter ends not yet judged are judged together, side by side on every
-core (``validation/many_dates.py``).
+quarter ends not yet judged are judged together, back from the latest
+(``validation/many_dates.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import date
 
 from ..sparql import find_query
 from ..store import Store
-from .dates import _generation, quarter_ends, quarter_label
+from .dates import quarter_ends, quarter_label
 from .marks import findings_on_days
 
 __all__ = ["QuarterCounts", "plan_date"]
@@ -41,7 +41,7 @@ class QuarterCounts:
         start = plan_date(store)
         if start is None or start > until:
             return []
-        key = (id(store), *_generation(store))
+        key = (id(store), store.generation())
         days = quarter_ends(start, until)
         with self._lock:
             if key != self._key:
@@ -49,7 +49,7 @@ class QuarterCounts:
             known = dict(self._counts)
         missing = [day for day in days if day not in known]
         fresh: dict[date, tuple[int, int]] = {}
-        if missing:  # judged side by side, on every core (validation/many_dates.py)
+        if missing:  # judged back from the latest (validation/many_dates.py)
             fresh = {day: (r.counts["violation"], r.counts["warning"])
                      for day, r in findings_on_days(store, missing).items()}
             with self._lock:
