@@ -35,7 +35,7 @@ store that cannot be forked (on disk, remote) runs each date through
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -79,24 +79,29 @@ class _Reading:
 _SUBSELECT = re.compile(r"\{\s*SELECT\b", re.IGNORECASE)
 
 
-def _without_subselects_apart_from_the_date(text: str) -> str:
-    """*text* less its sub-selects that read neither ?date nor ?asOf: they are the same at every date and
-    pool nothing across dates (what is left of a sub-select that does read them keeps the query from
-    counting as cut)."""
+def _replaced(text: str, opening: re.Pattern[str], brackets: str, by: Callable[[str], str | None]) -> str:
+    """*text* with each span from a match of *opening* to its balancing closing bracket replaced by
+    ``by(span)`` (left as it is where that is None)."""
     out, at = [], 0
-    for m in _SUBSELECT.finditer(text):
+    for m in opening.finditer(text):
         if m.start() < at:
             continue
         depth, i = 1, m.end()
         while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            depth += {brackets[0]: 1, brackets[1]: -1}.get(text[i], 0)
             i += 1
-        block = text[m.start():i]
-        if "?date" in block or "asOf" in block:
-            continue
-        out.append(text[at:m.start()] + "{ }")
-        at = i
+        new = by(text[m.start():i])
+        if new is not None:
+            out.append(text[at:m.start()] + new)
+            at = i
     return "".join(out) + text[at:]
+
+
+def _without_subselects_apart_from_the_date(text: str) -> str:
+    """*text* less its sub-selects that read neither ?date nor ?asOf: they are the same at every date and
+    pool nothing across dates (what is left of a sub-select that does read them keeps the query from
+    counting as cut)."""
+    return _replaced(text, _SUBSELECT, "{}", lambda block: None if "?date" in block or "asOf" in block else "{ }")
 
 
 def _cut_only(text: str) -> bool:
@@ -163,18 +168,7 @@ _CALL = re.compile(r"\b(?:FILTER|BIND)\s*\(", re.IGNORECASE)
 
 def _patterns(c: Compiled) -> str:
     """The query's triple patterns: target classes as plain ``rdf:type``, FILTER and BIND calls taken out."""
-    text = c.query(None, {k: [k] for k in c.target_classes})
-    out, at = [], 0
-    for m in _CALL.finditer(text):
-        if m.start() < at:
-            continue
-        depth, i = 1, m.end()
-        while i < len(text) and depth:
-            depth += {"(": 1, ")": -1}.get(text[i], 0)
-            i += 1
-        out.append(text[at:m.start()] + " . ")
-        at = i
-    return "".join(out) + text[at:]
+    return _replaced(c.query(None, {k: [k] for k in c.target_classes}), _CALL, "()", lambda _: " . ")
 
 
 def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
