@@ -35,6 +35,7 @@ store that cannot be forked (on disk, remote) runs each date through
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -239,17 +240,22 @@ def _derive(copy: Store, day: date) -> frozenset[str]:
 
 def _of_each_constraint(copy: Store, latest: Validation, constraints: list[Compiled],
                         subclasses: dict[str, list[str]]) -> list[list[ShapeResult] | None]:
-    """The latest run's results of each constraint (a result names its shape and component, not which of
-    their constraints gave it): each constraint run again on the latest run's focus nodes of its shape and
-    component, over the latest date's derived facts. None where that cannot be done (a focus that is not
-    an IRI): that constraint is run whole at the first earlier date."""
+    """The latest run's results of each constraint. A result names its shape and component, not which of
+    their constraints gave it: where several constraints share them, each is run again on the latest run's
+    focus nodes of its shape and component, over the latest date's derived facts. None where that cannot
+    be done (a focus that is not an IRI): that constraint is run whole at the first earlier date."""
     copy.replace_graph(DERIVED_GRAPH, "".join(line + "\n" for line in sorted(latest.derived)).encode())
-    focus: dict[tuple[str, str], set[str]] = {}
+    found: dict[tuple[str, str], list[ShapeResult]] = {}
     for r in latest.results:
-        focus.setdefault((r.shape, r.component), set()).add(r.focus)
+        found.setdefault((r.shape, r.component), []).append(r)
+    sharing = Counter((c.shape, c.component) for c in constraints)
     out: list[list[ShapeResult] | None] = []
     for c in constraints:
-        mine = focus.get((c.shape, c.component), set())
+        key = (c.shape, c.component)
+        if sharing[key] == 1 or key not in found:  # the only constraint of its shape and component: its results are those
+            out.append(list(found.get(key, [])))
+            continue
+        mine = {r.focus for r in found[key]}
         try:
             out.append(run_constraint(copy, c, subclasses, focus_blocks(sorted(mine))) if mine else [])
         except ParameterError:
