@@ -202,6 +202,33 @@ def test_every_label_is_at_least_11px_and_no_two_label_boxes_overlap(served: Ser
     assert page.errors == []
 
 
+@pytest.mark.parametrize("query", ["view=structure&asOf=2004-06-30", "view=structure&asOf=2004-06-30&expand=all",
+                                   "view=structure", "view=control&asOf=2004-06-30"])
+def test_the_graph_opens_whole_on_screen_with_labels_of_11px_or_more(served: Served, page: Page, query: str) -> None:
+    """Every group expanded included: the initial view shows every node, none cut off at an edge."""
+    page.open(f"{served.url}/viz?{query}")
+    assert page.js("document.body.dataset.state") == "ready"
+    frame = page.js("(() => { const r = document.getElementById('graph').getBoundingClientRect();"
+                    " return {x1: r.left, y1: r.top, x2: r.right, y2: r.bottom}; })()")
+    boxes = [b for b in page.js(LABELS_JS) if b["px"] > 0]
+    nodes = page.js("window.bepviz.cy.nodes().length")
+    assert len(boxes) >= nodes  # every node's label drawn
+    outside = [b["text"] for b in boxes
+               if b["x1"] < frame["x1"] or b["y1"] < frame["y1"] or b["x2"] > frame["x2"] or b["y2"] > frame["y2"]]
+    assert outside == []
+    assert min(b["px"] for b in boxes) >= 11
+    assert overlapping(boxes) == []
+
+
+@pytest.mark.parametrize("query", ["view=money", "view=money&asOf=2004-06-30"])
+def test_the_sankey_fits_its_box_without_scrolling(served: Served, page: Page, query: str) -> None:
+    page.open(f"{served.url}/viz?{query}")
+    assert page.js("document.body.dataset.state") == "ready"
+    size = page.js("(() => { const g = document.getElementById('graph');"
+                   " return [g.scrollWidth, g.clientWidth, g.scrollHeight, g.clientHeight]; })()")
+    assert size[0] <= size[1] and size[2] <= size[3], size
+
+
 @pytest.mark.parametrize("view", ["structure", "control", "money", "governance"])
 def test_each_view_has_a_legend_naming_what_it_draws(served: Served, page: Page, view: str) -> None:
     page.open(f"{served.url}/viz?view={view}&asOf=2004-06-30")

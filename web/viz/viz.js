@@ -82,7 +82,7 @@
   }
   function sizeNodes(elements) {
     elements.nodes.forEach(function (n) {
-      var lines = wrap(n.data.label, 150);
+      var lines = wrap(n.data.display || n.data.label, n.data.wrapAt || 150);
       n.data.text = lines.join("\n");
       var w = Math.max.apply(null, lines.map(function (l) { return measure.measureText(l).width; }));
       n.data.w = Math.ceil(w) + 14;
@@ -106,7 +106,8 @@
         "curve-style": "bezier", "arrow-scale": 0.8, "label": "", "font-size": 12, "font-family": FONT,
         "color": "#1d2733", "text-background-color": "#ffffff", "text-background-opacity": 0.9,
         "text-background-padding": 2 } },
-      { selector: "edge.hover", style: { "label": "data(edgeText)", "width": 3, "line-color": "#0969da",
+      { selector: "edge.quiet", style: { "opacity": 0.18 } },
+      { selector: "edge.hover", style: { "label": "data(edgeText)", "width": 3, "opacity": 1, "line-color": "#0969da",
                                          "target-arrow-color": "#0969da", "z-index": 10 } },
       { selector: "edge.affiliated", style: { "line-style": "dashed", "line-color": "#cf222e", "target-arrow-color": "#cf222e" } },
       { selector: "node.warning", style: { "border-width": 4, "border-color": "#bf8700" } },
@@ -338,9 +339,124 @@
     box.appendChild(e);
   }
 
-  // ---- structure and control: Cytoscape ----
+  // ---- structure: one row per sub-adviser ----
+  // The structure is a table more than a network: each sub-adviser, the series it manages and its
+  // sub-advisory agreement on one row; the Trust, the adviser, the Distributor and the other agreements
+  // (each with its brokers just under it) in a column at the left. The series of a row are laid out in
+  // a grid whose number of columns is chosen so the whole view fits the screen at the largest zoom.
+  var GAP = 10, COL_GAP = 28, INDENT = 16;
+  function edgesBy(elements, relation) {
+    return elements.edges.filter(function (e) { return e.data.relation === relation; });
+  }
+  function shortSeriesNames(elements) {
+    var byId = {};
+    elements.nodes.forEach(function (n) { byId[n.data.id] = n.data; });
+    edgesBy(elements, "subAdvises").forEach(function (e) {
+      var sub = byId[e.data.source], series = byId[e.data.target];
+      if (!sub || !series || series.collapsed) { return; }
+      var prefix = sub.label + "/";
+      if (String(series.label).indexOf(prefix) === 0) { series.display = series.label.slice(prefix.length); }
+      series.wrapAt = 120;
+    });
+  }
+  function rowsLayout(elements, perRow) {
+    var byId = {}, placed = {}, pos = {};
+    elements.nodes.forEach(function (n) { byId[n.data.id] = n.data; });
+    // Cytoscape places a node by its centre: *left*, *top* and the width of the slot it sits in
+    function place(d, left, top, slot) { pos[d.id] = { x: left + (slot || d.w) / 2, y: top + d.h / 2 }; }
+    var subs = elements.nodes.filter(function (n) { return n.data.kind === "sub-adviser"; })
+      .map(function (n) { return n.data; })
+      .sort(function (a, b) { return String(a.label).localeCompare(String(b.label)); });
+    var seriesOf = {}, agreementsOf = {}, rowOf = {};
+    edgesBy(elements, "subAdvises").forEach(function (e) {
+      (seriesOf[e.data.source] = seriesOf[e.data.source] || []).push(byId[e.data.target]);
+    });
+    edgesBy(elements, "partyTo").forEach(function (e) {
+      var a = byId[e.data.target];
+      if (byId[e.data.source] && byId[e.data.source].kind === "sub-adviser" && a && !rowOf[a.id]) {
+        rowOf[a.id] = e.data.source;
+        (agreementsOf[e.data.source] = agreementsOf[e.data.source] || []).push(a);
+      }
+    });
+    function width(list) { return Math.max.apply(null, [0].concat(list.map(function (d) { return d.w; }))); }
+    // the left: the Trust and its parties, then the other agreements, each with its brokers under it
+    var left = [], brokersOf = {};
+    ["trust", "adviser", "distributor"].forEach(function (k) {
+      elements.nodes.forEach(function (n) { if (n.data.kind === k) { left.push(n.data); } });
+    });
+    edgesBy(elements, "party").forEach(function (e) {
+      (brokersOf[e.data.source] = brokersOf[e.data.source] || []).push(byId[e.data.target]);
+    });
+    subs.forEach(function (sub) {
+      placed[sub.id] = 1;
+      (seriesOf[sub.id] || []).forEach(function (d) { placed[d.id] = 1; });
+      (agreementsOf[sub.id] || []).forEach(function (d) { placed[d.id] = 1; });
+    });
+    left.forEach(function (d) { placed[d.id] = 1; });
+    var others = elements.nodes.map(function (n) { return n.data; }).filter(function (d) { return !placed[d.id]; });
+    var column = left.map(function (d) { return [d, 0]; });
+    others.filter(function (d) { return d.kind !== "broker"; }).forEach(function (d) {
+      column.push([d, 0]); placed[d.id] = 1;
+      (brokersOf[d.id] || []).forEach(function (b) {  // a broker just under its agreement, set in
+        if (!placed[b.id]) { column.push([b, INDENT]); placed[b.id] = 1; }
+      });
+    });
+    others.filter(function (d) { return !placed[d.id]; }).forEach(function (d) { column.push([d, 0]); });
+    var y = 0, leftW = 0;
+    column.forEach(function (p) {
+      place(p[0], p[1], y); y += p[0].h + GAP; leftW = Math.max(leftW, p[1] + p[0].w);
+    });
+    var bottom = y, xSubs = leftW + COL_GAP;
+    // the rows
+    var subW = width(subs), allSeries = [], allAgreements = [];
+    subs.forEach(function (sub) {
+      allSeries = allSeries.concat(seriesOf[sub.id] || []);
+      allAgreements = allAgreements.concat(agreementsOf[sub.id] || []);
+    });
+    var cellW = width(allSeries);
+    var xSeries = xSubs + subW + COL_GAP;
+    var xAgreements = xSeries + perRow * (cellW + GAP) - GAP + COL_GAP;
+    var yr = 0;
+    subs.forEach(function (sub) {
+      var series = seriesOf[sub.id] || [], agreements = agreementsOf[sub.id] || [];
+      place(sub, xSubs, yr);
+      var ys = yr;  // each line of the grid as tall as its tallest series
+      for (var i = 0; i < series.length; i += perRow) {
+        var line = series.slice(i, i + perRow), tall = width(line.map(function (d) { return { w: d.h }; }));
+        line.forEach(function (d, j) { place(d, xSeries + j * (cellW + GAP), ys + (tall - d.h) / 2, cellW); });
+        ys += tall + GAP;
+      }
+      var ya = yr;
+      agreements.forEach(function (d) { place(d, xAgreements, ya); ya += d.h + GAP; });
+      yr = Math.max(yr + sub.h + GAP, ys, ya);
+    });
+    bottom = Math.max(bottom, yr);
+    return { positions: pos, w: xAgreements + width(allAgreements), h: bottom, xSubs: xSubs };
+  }
+  function structureLayout(elements, box) {  // positions for Cytoscape's preset layout
+    shortSeriesNames(elements);
+    sizeNodes(elements);
+    var best = null;
+    for (var k = 1; k <= 6; k++) {
+      var l = rowsLayout(elements, k);
+      var zoom = Math.min((box.width - 32) / l.w, (box.height - 32) / l.h);
+      if (!best || zoom > best.zoom) { best = l; best.zoom = zoom; }
+    }
+    elements.nodes.forEach(function (n) { n.position = best.positions[n.data.id]; });
+    // a series' link to an agreement of the left column crosses the page: drawn faint until hovered
+    var left = {};
+    elements.nodes.forEach(function (n) {
+      if (n.data.kind === "agreement" && n.position && n.position.x < best.xSubs) { left[n.data.id] = 1; }
+    });
+    elements.edges.forEach(function (e) {
+      if (e.data.relation === "coveredBy" && left[e.data.target]) { e.classes = (e.classes || "") + " quiet"; }
+    });
+  }
+
+  // ---- structure (rows) and control (dagre): Cytoscape ----
   function drawGraph(data) {
-    sizeNodes(data.elements);
+    var structure = data.view === "structure";
+    if (structure) { structureLayout(data.elements, graphBox.getBoundingClientRect()); } else { sizeNodes(data.elements); }
     var holder = document.createElement("div");
     holder.id = "cy";
     holder.style.position = "absolute";
@@ -348,7 +464,8 @@
     graphBox.appendChild(holder);
     var cy = cytoscape({
       container: holder, elements: data.elements, style: cyStyle(),
-      layout: { name: "dagre", rankDir: "LR", nodeSep: 8, rankSep: 48, edgeSep: 4, animate: false },
+      layout: structure ? { name: "preset" }
+        : { name: "dagre", rankDir: "LR", nodeSep: 8, rankSep: 48, edgeSep: 4, animate: false },
       wheelSensitivity: 0.3
     });
     // the whole view if it fits with labels at MIN_PX or more, else its top left at MIN_PX

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from ..errors import ParameterError
 from ..resources import web_dir
 from ..store import Store
-from ..viz.board_page import ViewCache, board_data
+from ..viz.board_page import BUILT, board_data
 from ..viz.dates import LatestFact
 from ..viz.timeline import QuarterCounts, plan_date
 from ..viz.marks import findings_as_of
@@ -29,7 +29,6 @@ __all__ = ["router"]
 router = APIRouter()
 _LATEST = LatestFact()
 _QUARTERS = QuarterCounts()
-_VIEWS = ViewCache()
 
 # the only files served: the page's own, and the npm builds the Makefile copies to web/viz/vendor/
 FILES = {
@@ -104,7 +103,7 @@ def data(
     period = Period.ending(day, _day("from", start), _day("to", end))
     report = findings_as_of(store, day) if findings else None
     wanted = [e for e in (part.strip() for part in expand.split(",")) if e]
-    body = board_data(store, view, day, period, report, wanted, with_analysis=analysis, views=_VIEWS)
+    body = board_data(store, view, day, period, report, wanted, with_analysis=analysis, views=BUILT)
     body["latestFact"] = latest.isoformat() if latest else None
     return body
 

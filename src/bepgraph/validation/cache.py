@@ -73,6 +73,22 @@ class AnswerCache:
                     return kept[key]
         return None
 
+    def put(self, store: Store, gen: Hashable, key: Hashable, value: Any) -> None:
+        """Keep *value*, computed from the facts of generation *gen*, unless the store has moved on since."""
+        if store.generation() != gen:
+            return
+        with self._lock:
+            per = self._stores.setdefault(store, _PerStore())
+            if per.generation != gen:
+                per.generation, per.kept, per.runs = gen, OrderedDict(), OrderedDict()
+            kept = per.runs if _is_run(key) else per.kept
+            kept[key] = value
+            kept.move_to_end(key)
+            self.computed += 1
+            limit = self.keep_validations if _is_run(key) else self.keep
+            while len(kept) > limit:
+                kept.popitem(last=False)
+
     def get(self, store: Store, key: Hashable, compute: Callable[[], T]) -> T:
         """The answer for *key*, computed by *compute* the first time (keys starting "validation" are runs)."""
         gen = store.generation()

@@ -16,7 +16,7 @@ the union of the named graphs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,9 +35,13 @@ __all__ = [
     "ShapeResult",
     "Shapes",
     "ShapesError",
+    "focus_blocks",
+    "in_order",
     "load_shapes",
     "pyshacl_reference",
     "report_graph",
+    "run_constraint",
+    "subclasses_of",
     "validate",
 ]
 
@@ -145,7 +149,8 @@ def load_shapes(paths: Sequence[Path]) -> Shapes:
     return Shapes(paths, tuple(compile_shapes(graph, lambda node: origin.get(node, fallback))), graph)
 
 
-def _focus_blocks(focus: Iterable[str]) -> list[list[str]]:
+def focus_blocks(focus: Iterable[str]) -> list[list[str]]:
+    """*focus* IRIs as IRI texts in blocks of at most FOCUS_BATCH (ParameterError for one that is not an IRI)."""
     terms = []
     for iri in dict.fromkeys(focus):
         try:
@@ -209,7 +214,7 @@ def _results(c: Compiled, rows: ox.QuerySolutions) -> list[ShapeResult]:
     return out
 
 
-def _subclasses(store: Store, classes: frozenset[str]) -> dict[str, list[str]]:
+def subclasses_of(store: Store, classes: frozenset[str]) -> dict[str, list[str]]:
     """Each target class with its subclasses in the data, asked once per run.
 
     Why: a target written as the path ``rdf:type/rdfs:subClassOf*`` is
@@ -238,19 +243,32 @@ def validate(store: Store, shapes: Shapes, *, focus: Iterable[str] | None = None
     those shapes (a node shape brings its property shapes).
     """
     constraints = _selected(shapes, only)
-    blocks: list[list[str] | None] = [None] if focus is None else list(_focus_blocks(focus))
-    subclasses = _subclasses(store, frozenset().union(*(c.target_classes for c in constraints)))
+    blocks: list[list[str] | None] = [None] if focus is None else list(focus_blocks(focus))
+    subclasses = subclasses_of(store, frozenset().union(*(c.target_classes for c in constraints)))
     results: list[ShapeResult] = []
     for c in constraints:
-        # A Core query's DISTINCT rows are its results (its keys keep apart what SHACL reports
-        # apart: each pair of sh:lessThan values, each language of sh:uniqueLang, each outer
-        # focus node of a nested property shape); two constraints that find the same thing give
-        # two results, as SHACL has it (two sh:class values, say). A SHACL-SPARQL query's equal
-        # solutions count once: a node of two target classes is one focus node.
-        found: list[ShapeResult] = []
-        for block in blocks:
-            found += _results(c, store.query(c.query(block, subclasses)))  # type: ignore[arg-type]
-        results.extend(dict.fromkeys(found) if c.sparql else found)
+        results.extend(run_constraint(store, c, subclasses, blocks))
+    return in_order(results)
+
+
+def run_constraint(store: Store, c: Compiled, subclasses: Mapping[str, Sequence[str]],
+                   blocks: Sequence[list[str] | None] = (None,), edit: Callable[[str], str] | None = None
+                   ) -> list[ShapeResult]:
+    """The results of one constraint (per block of focus nodes), its query text passed through *edit* if given."""
+    # A Core query's DISTINCT rows are its results (its keys keep apart what SHACL reports
+    # apart: each pair of sh:lessThan values, each language of sh:uniqueLang, each outer
+    # focus node of a nested property shape); two constraints that find the same thing give
+    # two results, as SHACL has it (two sh:class values, say). A SHACL-SPARQL query's equal
+    # solutions count once: a node of two target classes is one focus node.
+    found: list[ShapeResult] = []
+    for block in blocks:
+        text = c.query(block, subclasses)
+        found += _results(c, store.query(edit(text) if edit else text))  # type: ignore[arg-type]
+    return list(dict.fromkeys(found)) if c.sparql else found
+
+
+def in_order(results: Iterable[ShapeResult]) -> list[ShapeResult]:
+    """Results in the engine's stable order (whatever order the constraints ran in)."""
     return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message,
                                          tuple(sorted(r.bindings.items()))))
 

@@ -255,7 +255,11 @@ def _merge(findings: Iterable[Finding]) -> list[Finding]:
 def _judge(store: Store, as_of: date, rules: Sequence[str] | None, series: Sequence[str] | None,
            focus: Iterable[str] | None) -> Validation:
     only = _selected_shapes(rules)
-    results = validate(store, _shapes(), focus=focus, only=only)
+    return _validation_of(store, as_of, validate(store, _shapes(), focus=focus, only=only), series)
+
+
+def _validation_of(store: Store, as_of: date, results: list[ShapeResult], series: Sequence[str] | None) -> Validation:
+    """The findings of the engine's *results* as of *as_of* (optionally of some series only)."""
     mapper = _Mapper(store, as_of, results)
     # the SHACL report carries the same sentence as the finding (ids, not IRIs)
     pairs = [(replace(r, message=f.message), f) for r in results if (f := mapper.finding(r)) is not None]

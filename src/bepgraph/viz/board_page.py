@@ -29,7 +29,7 @@ from .analysis import analyse
 from .service import unplaced
 from .views import Period, build_view
 
-__all__ = ["ViewCache", "board_data", "sub_advisers_of_series"]
+__all__ = ["BUILT", "ViewCache", "board_data", "sub_advisers_of_series"]
 
 GROUPED_VIEWS = ("structure", "money")
 KEEP = 32  # views kept: four views for eight sets of dates
@@ -66,6 +66,9 @@ class ViewCache:
             while len(self._views) > KEEP:
                 self._views.popitem(last=False)
         return graph
+
+
+BUILT = ViewCache()  # the process's one: /viz and the board pack build a view once per loaded data and dates
 
 
 def sub_advisers_of_series(structure: nx.MultiDiGraph) -> dict[str, tuple[str, str]]:

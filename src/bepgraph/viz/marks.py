@@ -15,9 +15,10 @@ import networkx as nx
 from ..namespaces import entity_iri
 from ..store import Store
 from ..validation.findings import Finding, Report
+from ..validation.many_dates import cached_validations
 from ..validation.run import cached_validation
 
-__all__ = ["SEVERITY_ORDER", "findings_as_of", "mark_findings"]
+__all__ = ["SEVERITY_ORDER", "findings_as_of", "findings_on_days", "mark_findings"]
 
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
@@ -52,3 +53,9 @@ def mark_findings(graph: nx.MultiDiGraph, report: Report) -> int:
     graph.graph["findings"] = {"as_of": report.as_of.isoformat(), "total": len(report.findings),
                                "placed": placed, "counts": report.counts}
     return placed
+
+
+def findings_on_days(store: Store, days: list[date]) -> dict[date, Report]:
+    """Every rule judged as of each of *days*: the latest a whole run, the others judged back from it
+    (validation/many_dates.py), all kept in the process's one cache."""
+    return {day: run.report for day, run in cached_validations(store, days).items()}

@@ -43,17 +43,17 @@ from ..sparql import find_query
 from ..store import Store
 from ..validation.findings import Finding, Report
 from .analysis import Analysis, analyse, parties_that_matter
-from .board_page import sub_advisers_of_series
+from .board_page import BUILT, sub_advisers_of_series
 from .calendar import Calendar, compliance_calendar
 from .dates import quarter_ends, quarter_label
 from .figures import FONT_PT, render_svg
-from .marks import findings_as_of, mark_findings
+from .marks import findings_on_days, mark_findings
 from .matrix import GovernanceMatrix, governance_matrix
 from .page_data import group_series
 from .pack_figures import MIN_PT, heat_map_drawing, sankey_drawing, timeline_drawing
 from .review import TRUST_WIDE, Changes, changes_since, family_rows, heat_map
 from .sankey import sankey
-from .views import Period, build_view
+from .views import Period
 
 __all__ = ["PAPERS", "PackSummary", "build_pack"]
 
@@ -102,6 +102,7 @@ class PackSummary:
     findings: int
     views: dict[str, tuple[int, int]]  # view -> (nodes, edges)
     sections: dict[str, int] = field(default_factory=dict)  # section -> page
+    timeline: list[tuple[str, int, int]] = field(default_factory=list)  # quarter, violations, warnings
 
 
 @dataclass
@@ -512,7 +513,7 @@ def _about(f: _Facts, generated: date, sources: list[tuple[str, str, str]], fram
                f"--as-of {f.as_of} --format json`); the money flow sums the directed trades, payments, credits and "
                f"expenditures dated from {f.period.start} to {f.period.end}; trustee status and affiliations are "
                f"those derived for {f.as_of}. A finding is new, resolved or persisting by its rule and the entity "
-               f"it concerns. The quarter-end figures judge every rule again as of each quarter end.", _BODY),
+               f"it concerns. The quarter-end figures are whole validation runs as of each quarter end.", _BODY),
             _p("Rule families: BEP-n holds the rules of plan ¶n; the rule catalogue and the citations of each rule "
                "are in the project's docs/rules.md.", _BODY), *table]
 
@@ -527,15 +528,11 @@ def _footer(paper: tuple[float, float], as_of: date):  # type: ignore[no-untyped
     return draw
 
 
-def _timeline_points(store: Store, cal: Calendar, as_of: date, known: dict[date, Report]) -> list[tuple[str, int, int]]:
-    """Each quarter end judged as of itself; the runs already made for the pack (*known*) are not made again."""
+def _timeline_days(cal: Calendar, as_of: date) -> list[date]:
+    """The quarter ends of the plan's life up to *as_of* (none before the plan was adopted)."""
     if not cal.adopted or cal.plan_date is None:
         return []
-    points = []
-    for day in quarter_ends(cal.plan_date, as_of):
-        run = known[day] if day in known else findings_as_of(store, day)
-        points.append((quarter_label(day), run.counts["violation"], run.counts["warning"]))
-    return points
+    return quarter_ends(cal.plan_date, as_of)
 
 
 def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, since: date | None = None,
@@ -549,20 +546,23 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
     size = PAPERS[paper]
     frame = _Frame(size[0] - 2 * MARGIN, size[1] - 2 * MARGIN - 12 * mm)
     period = Period.ending(as_of, start)
-    report = findings_as_of(store, as_of)
-    before = findings_as_of(store, since) if since else None
-    changes = changes_since(report, before) if before else None
-    graphs = {name: build_view(store, name, as_of, period) for name in ("structure", "control", "money", "governance")}
+    cal = compliance_calendar(store, as_of)
+    quarters = _timeline_days(cal, as_of)
+    # every run the pack reads, made at once on every core: the date, the previous review, each quarter end
+    runs = findings_on_days(store, [as_of, *([since] if since else []), *quarters])
+    report = runs[as_of]
+    changes = changes_since(report, runs[since]) if since else None
+    # the views /viz built for the same dates are not built again (each caller gets its own copy to mark)
+    graphs = {name: BUILT.get(store, name, as_of, period) for name in ("structure", "control", "money", "governance")}
     for graph in graphs.values():
         mark_findings(graph, report)
     analysis = analyse(graphs["money"], graphs["control"])
-    cal = compliance_calendar(store, as_of)
     structure = graphs["structure"]
     series_labels = {str(a["id"]): str(a.get("label", a["id"]))
                      for _, a in structure.nodes(data=True) if a.get("kind") == "series"}
     money, _ = group_series(graphs["money"], sub_advisers_of_series(structure), named=True)
     facts = _Facts(as_of, period, report, changes, cal, len(series_labels), analysis,
-                   _timeline_points(store, cal, as_of, {as_of: report, **({since: before} if since and before else {})}),
+                   [(quarter_label(d), runs[d].counts["violation"], runs[d].counts["warning"]) for d in quarters],
                    [f for f in report.findings if f.focus.table == "agreements"],
                    frozenset(str(a["id"]) for _, a in structure.nodes(data=True) if a.get("kind") == "agreement"))
     matrix = governance_matrix(graphs["governance"])
@@ -591,4 +591,5 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
         raise BepgraphError("the board pack's sections moved between its two passes; its page references "
                             "would be wrong")
     return PackSummary(out, doc.page, len(report.findings),
-                       {n: (g.number_of_nodes(), g.number_of_edges()) for n, g in graphs.items()}, dict(doc.pages))
+                       {n: (g.number_of_nodes(), g.number_of_edges()) for n, g in graphs.items()}, dict(doc.pages),
+                       list(facts.timeline))

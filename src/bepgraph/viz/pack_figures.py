@@ -34,14 +34,19 @@ def _fit(text: str, width: float, size: float = MIN_PT) -> str:
     return text.rstrip() + "…"
 
 
-def _two_lines(text: str, width: float, size: float = MIN_PT) -> list[str]:
-    words, first = text.split(), ""
+def _lines(text: str, width: float, most: int = 3, size: float = MIN_PT) -> list[str]:
+    """*text* in at most *most* lines of *width* points, the last cut with an ellipsis only if it must be."""
+    words, lines, line = text.split(), [], ""
     for i, word in enumerate(words):
-        trial = f"{first} {word}".strip()
-        if first and stringWidth(trial, FONT, size) > width:
-            return [first, _fit(" ".join(words[i:]), width, size)]
-        first = trial
-    return [first]
+        trial = f"{line} {word}".strip()
+        if line and stringWidth(trial, FONT, size) > width:
+            lines.append(line)
+            if len(lines) == most - 1:
+                return lines + [_fit(" ".join(words[i:]), width, size)]
+            line = word
+        else:
+            line = trial
+    return lines + [line] if line else lines
 
 
 def _legend(d: Drawing, x: float, y: float, items: Sequence[tuple[str, colors.Color]]) -> None:
@@ -58,17 +63,20 @@ def sankey_drawing(data: dict[str, object], width: float, height: float) -> Draw
     columns: list[str] = data["columns"]  # type: ignore[assignment]
     d = Drawing(width, height)
     top, bottom, line = height - 34, 22, MIN_PT + 1.5
-    pad = 3 * line + 2  # room for a two-line name and its amount beside every node
     node_w = 8.0
     label_room = (width - 5 * node_w) / 5 - 6
+    names = {str(n["id"]): _lines(str(n["label"]), label_room) for n in nodes}
     by_column: dict[int, list[dict[str, object]]] = {i: [] for i in range(len(columns))}
     for n in nodes:
         by_column[int(n["column"])].append(n)  # type: ignore[call-overload]
     for members in by_column.values():
         members.sort(key=lambda n: -float(n["value"]))  # type: ignore[arg-type]
     usable = top - bottom - 4
-    ky = min(((usable - (len(m) - 1) * pad) / sum(float(n["value"]) for n in m)  # type: ignore[arg-type]
-              for m in by_column.values() if m), default=1.0)
+    # each column's nodes as far apart as its longest name (up to three lines) and an amount need
+    pads = {col: (max((len(names[str(n["id"])]) for n in m), default=1) + 1) * line + 2
+            for col, m in by_column.items()}
+    ky = min(((usable - (len(m) - 1) * pads[col]) / sum(float(n["value"]) for n in m)  # type: ignore[arg-type]
+              for col, m in by_column.items() if m), default=1.0)
     ky = max(ky, 0.0)
     pos: dict[str, tuple[float, float, float]] = {}  # id -> x, y top, height
     for col, members in by_column.items():
@@ -78,7 +86,7 @@ def sankey_drawing(data: dict[str, object], width: float, height: float) -> Draw
         for n in members:
             h = max(float(n["value"]) * ky, 0.8)  # type: ignore[arg-type]
             pos[str(n["id"])] = (x, y, h)
-            y -= h + pad
+            y -= h + pads[col]
     out_at = {k: v[1] for k, v in pos.items()}
     in_at = dict(out_at)
     for link in sorted(links, key=lambda l: (pos[str(l["source"])][1] * -1, pos[str(l["target"])][1] * -1)):
@@ -104,7 +112,7 @@ def sankey_drawing(data: dict[str, object], width: float, height: float) -> Draw
         d.add(Rect(x, y - h, node_w, h, fillColor=colors.HexColor(_SHADE.get(str(n["kind"]), "#8c959f")),
                    strokeColor=RED if severity == "violation" else AMBER if severity == "warning" else colors.black,
                    strokeWidth=1.5 if severity else 0.3))
-        lines = _two_lines(str(n["label"]), label_room) + [f"{float(n['value']):,.0f}"]  # type: ignore[arg-type]
+        lines = names[str(n["id"])] + [f"{float(n['value']):,.0f}"]  # type: ignore[arg-type]
         mid_y = y - h / 2 + (len(lines) * line) / 2 - MIN_PT
         for i, text in enumerate(lines):
             d.add(String(x + node_w + 3, mid_y - i * line, text, fontName=FONT, fontSize=MIN_PT,

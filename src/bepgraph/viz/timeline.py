@@ -2,8 +2,10 @@
 
 Why a cache of its own: each quarter end is a whole validation run; the
 slider asks for a dozen of them and keeps only two counts of each, so the
-counts are kept per loaded data (the graph/meta digests) and per day, apart
-from the findings cache that keeps whole reports for a few dates.
+counts are kept per loaded data (the store's generation) and per day, apart
+from the findings cache that keeps whole reports for a few dates. The
+quarter ends not yet judged are judged together, back from the latest
+(``validation/many_dates.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date
 from ..sparql import find_query
 from ..store import Store
 from .dates import quarter_ends, quarter_label
-from .marks import findings_as_of
+from .marks import findings_on_days
 
 __all__ = ["QuarterCounts", "plan_date"]
 
@@ -40,18 +42,19 @@ class QuarterCounts:
         if start is None or start > until:
             return []
         key = (id(store), store.generation())
-        out = []
-        for day in quarter_ends(start, until):
+        days = quarter_ends(start, until)
+        with self._lock:
+            if key != self._key:
+                self._key, self._counts = key, {}
+            known = dict(self._counts)
+        missing = [day for day in days if day not in known]
+        fresh: dict[date, tuple[int, int]] = {}
+        if missing:  # judged back from the latest (validation/many_dates.py)
+            fresh = {day: (r.counts["violation"], r.counts["warning"])
+                     for day, r in findings_on_days(store, missing).items()}
             with self._lock:
-                if key != self._key:
-                    self._key, self._counts = key, {}
-                known = self._counts.get(day)
-            if known is None:
-                counts = findings_as_of(store, day).counts
-                known = (counts["violation"], counts["warning"])
-                with self._lock:
-                    if key == self._key:
-                        self._counts[day] = known
-            out.append({"quarter": quarter_label(day), "end": day.isoformat(),
-                        "violations": known[0], "warnings": known[1]})
-        return out
+                if key == self._key:
+                    self._counts.update(fresh)
+        counts = known | fresh
+        return [{"quarter": quarter_label(day), "end": day.isoformat(),
+                 "violations": counts[day][0], "warnings": counts[day][1]} for day in days]

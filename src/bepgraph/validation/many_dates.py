@@ -1,0 +1,340 @@
+"""Whole validation runs for several as-of dates at once (a findings timeline), from one date back to the one before.
+
+Why not one :func:`~bepgraph.validation.run.run_validation` per date: a
+timeline of a dozen quarter ends was a dozen whole runs, each judging every
+rule over every trade. Yet from one date to an earlier one most constraints
+give results that follow from the later date's, and which ones do is read
+off the constraint itself:
+
+* a constraint judges the store's loaded facts (the same at every date),
+  the derived facts of the date and the as-of date. Its query names the
+  ontology terms it reads; when no derived triple it may read differs
+  between the two dates (compared triple by triple; a triple counts unless
+  every pattern naming its term asks for a subject of another class), the
+  derived facts give it the same results;
+* a constraint that does not read the as-of date then gives exactly the
+  same results: they are kept;
+* a constraint that reads the as-of date only to keep the focus nodes dated
+  on or before it (``FILTER (?date <= ?asOf)`` on ``$this bep:date ?date``,
+  no aggregate, no sub-select) gives exactly the later date's results of
+  the focus nodes dated on or before the earlier date (each focus node's
+  one ``bep:date`` is looked up; a node with two is judged again);
+* every other constraint (one that reads the date another way, or reads a
+  derived triple that changed) is run again whole.
+
+The latest date is a whole run (the one the pack and the page show anyway,
+from the shared cache); the earlier ones cost their derivation, the
+constraints run again and turning results into findings, by the same code
+as a run's (``run._validation_of``). Each date's report is the run's report,
+not an approximation of it: tests/test_many_dates.py compares them finding
+by finding at every quarter end, where findings appear and disappear. A
+store that cannot be forked (on disk, remote) runs each date through
+``run_validation``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import pyoxigraph as ox
+
+from ..errors import ParameterError
+from ..private_copy import can_fork, in_private_copy
+from ..sparql import find_query
+from ..store import Store
+from .compile import Compiled
+from .derive import DERIVED_GRAPH, derived_lines
+from .engine import ShapeResult, focus_blocks, in_order, run_constraint, subclasses_of
+from .cache import answers
+from .run import (Validation, _batched, _shapes, _validation_of, _warm, cached_validation, derived_triples,
+                  run_validation)
+
+__all__ = ["Steps", "cached_validations", "run_validations"]
+
+ONTOLOGY = "https://w3id.org/bepgraph/ontology#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_NAME = re.compile(r"(?:\bbep:|<" + re.escape(ONTOLOGY) + r")([A-Za-z_][\w-]*)")
+_AS_OF = re.compile(r"\bbep:asOf\s+\?asOf\b")
+_FILTER = re.compile(r"FILTER\s*\(([^()]*)\)")
+_CUT = "?date <= ?asOf"
+_FOCUS_DATE = re.compile(r"[?$]this\b[^.{}]*?(?<![/^\w:])bep:date\s+\?date\b")  # its own date, not a path's
+_PROJECTION = re.compile(r"SELECT[^{]*", re.IGNORECASE)
+# a triple pattern whose predicate is a variable (sh:closed, ?s ?p ?o): it may read any derived term
+_ANY_PREDICATE = re.compile(r"(?<![\w(])[?$]\w+\s+[?$]\w+\s+[?$<\"\w]")
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a constraint reads, as far as moving from one as-of date to a later one goes."""
+
+    names: frozenset[str] | None  # the ontology terms its query names (None: any, through a variable predicate)
+    dated: bool  # it reads the as-of date
+    cut: bool  # ... only to keep its focus nodes dated on or before it
+
+
+_SUBSELECT = re.compile(r"\{\s*SELECT\b", re.IGNORECASE)
+
+
+def _replaced(text: str, opening: re.Pattern[str], brackets: str, by: Callable[[str], str | None]) -> str:
+    """*text* with each span from a match of *opening* to its balancing closing bracket replaced by
+    ``by(span)`` (left as it is where that is None)."""
+    out, at = [], 0
+    for m in opening.finditer(text):
+        if m.start() < at:
+            continue
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {brackets[0]: 1, brackets[1]: -1}.get(text[i], 0)
+            i += 1
+        new = by(text[m.start():i])
+        if new is not None:
+            out.append(text[at:m.start()] + new)
+            at = i
+    return "".join(out) + text[at:]
+
+
+def _without_subselects_apart_from_the_date(text: str) -> str:
+    """*text* less its sub-selects that read neither ?date nor ?asOf: they are the same at every date and
+    pool nothing across dates (what is left of a sub-select that does read them keeps the query from
+    counting as cut)."""
+    return _replaced(text, _SUBSELECT, "{}", lambda block: None if "?date" in block or "asOf" in block else "{ }")
+
+
+def _cut_only(text: str) -> bool:
+    """Whether *text* reads ?asOf only in ``bep:asOf ?asOf`` and in filters ``?date <= ?asOf [&& …]`` on
+    the focus node's own ``bep:date ?date``, with no aggregate or sub-select that could pool dates."""
+    text = _without_subselects_apart_from_the_date(text)
+    upper = text.upper()
+    if upper.count("SELECT") != 1 or "GROUP BY" in upper or "AS ?DATE" in upper:
+        return False
+    if len(_AS_OF.findall(text)) != 1 or text.count("bep:date ?date") != 1 or not _FOCUS_DATE.search(text):
+        return False
+    rest = _AS_OF.sub("", text)
+    for body in _FILTER.findall(text):
+        if "?asOf" not in body:
+            continue
+        parts = [p.strip() for p in body.split("&&")]
+        if _CUT not in parts or any("?asOf" in p for p in parts if p != _CUT) or "||" in body:
+            return False
+        rest = rest.replace(body, "")
+    return "?asOf" not in rest
+
+
+@lru_cache(maxsize=None)
+def _reading(c: Compiled) -> _Reading:
+    dated = "asOf" in c.text
+    where = _PROJECTION.sub(" ", c.text)
+    names = None if _ANY_PREDICATE.search(where) else frozenset(_NAME.findall(c.text))
+    return _Reading(names, dated, dated and c.sparql and _cut_only(c.text))
+
+
+ANY_CLASS = "*"  # a subject the derived graph gives no class: any pattern naming the term may match it
+
+
+def _changed_terms(before: frozenset[str], after: frozenset[str]) -> dict[str, set[str]] | None:
+    """The ontology terms of the derived triples that differ (a predicate, the class of the subject), each
+    with the classes of the subjects it changed on; None when a differing triple's predicate is outside
+    the ontology (every constraint may read it)."""
+    changed = [next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES))) for line in before ^ after]
+    classes: dict[str, set[str]] = {}
+    for line in before | after:
+        if f"<{RDF_TYPE}>" in line:
+            t = next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES)))
+            classes.setdefault(str(t.subject), set()).add(str(t.object))
+    terms: dict[str, set[str]] = {}
+    for t in changed:
+        predicate = t.predicate.value
+        if predicate == ONTOLOGY + "asOf":
+            continue  # the date itself: what _Reading says of each constraint
+        if predicate != RDF_TYPE and not predicate.startswith(ONTOLOGY):
+            return None
+        of = classes.get(str(t.subject)) or {ANY_CLASS}
+        if predicate.startswith(ONTOLOGY):
+            terms.setdefault(predicate[len(ONTOLOGY):], set()).update(of)
+        for cls in of - {ANY_CLASS}:
+            if not cls.startswith(f"<{ONTOLOGY}"):
+                return None
+            terms.setdefault(cls[len(ONTOLOGY) + 1:-1], set()).add(ANY_CLASS)
+    return terms
+
+
+_STATEMENT = re.compile(r"[^.{}]+")
+_CALL = re.compile(r"\b(?:FILTER|BIND)\s*\(", re.IGNORECASE)
+
+
+def _patterns(c: Compiled) -> str:
+    """The query's triple patterns: target classes as plain ``rdf:type``, FILTER and BIND calls taken out."""
+    return _replaced(c.query(None, {k: [k] for k in c.target_classes}), _CALL, "()", lambda _: " . ")
+
+
+def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
+    """For each pattern of *c* whose predicate is ``bep:term``: the classes its subject is asked to have
+    (IRI texts), None when the query does not say (a path, a subject of no stated class)."""
+    out: list[set[str] | None] = []
+    text = _patterns(c)
+    for statement in _STATEMENT.findall(text):
+        if not re.search(r"(?<![\w:/])bep:" + re.escape(term) + r"(?![\w-])", statement):
+            continue
+        if re.search(r"/\s*\^?bep:" + re.escape(term) + r"\b|bep:" + re.escape(term) + r"\s*(?:[/*+|]|\?(?![\w]))", statement):
+            out.append(None)  # inside a path: its subject is an intermediate node
+            continue
+        subject = statement.split(None, 1)[0] if statement.split() else ""
+        if subject in ("$this", "?this"):
+            out.append(set(c.target_classes) or None)
+        elif subject.startswith("?"):
+            # only a class asked in the same statement binds this very match (one elsewhere may sit in
+            # an OPTIONAL, a NOT EXISTS or another branch)
+            found = set(re.findall(r"(?:^|;)\s*(?:" + re.escape(subject) + r"\s+)?(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)",
+                                   statement.strip()))
+            out.append({f"<{ONTOLOGY}{k}>" for k in found} or None)
+        else:
+            out.append(None)
+    return out or [None]
+
+
+def _reads_change(c: Compiled, reading: _Reading, terms: dict[str, set[str]]) -> bool:
+    """Whether a derived triple that changed may be read by *c*: it names the term, and a pattern naming
+    it may match the triple's subject (one of the classes the pattern asks for, or a subject of no class)."""
+    assert reading.names is not None
+    for term in reading.names & set(terms):
+        on = terms[term]
+        if ANY_CLASS in on:
+            return True
+        for wanted in _subject_classes(c, term):
+            if wanted is None or wanted & on:
+                return True
+    return False
+
+
+@dataclass
+class Steps:
+    """How the constraints were judged at the dates before the latest (for tests and benches)."""
+
+    whole: int = 0  # run again over every focus node
+    cut: int = 0  # the later date's results of the focus nodes dated on or before this date
+    kept: int = 0  # the later date's results
+
+
+def _focus_dates(copy: Store, focus: set[str], known: dict[str, set[date]]) -> dict[str, set[date]]:
+    """The bep:date values of each focus node (asked once per node, they are loaded facts)."""
+    ask = [f for f in focus if f not in known]
+    for f in ask:
+        known[f] = set()
+    for row in _batched(copy, find_query("internal/validation-focus-dates").text, "entity", ask):
+        known[row["entity"].value].add(date.fromisoformat(row["date"].value))  # type: ignore[index,union-attr]
+    return known
+
+
+def _derive(copy: Store, day: date) -> frozenset[str]:
+    """``graph/derived`` of *copy* as of *day*, from the loaded facts alone (as a fresh copy would have it)."""
+    if DERIVED_GRAPH in copy.named_graphs():
+        copy.drop_graph(DERIVED_GRAPH)
+    copy.replace_graph(DERIVED_GRAPH, "".join(derived_lines(copy, day)[1]).encode())
+    return derived_triples(copy)
+
+
+def _of_each_constraint(copy: Store, latest: Validation, constraints: list[Compiled],
+                        subclasses: dict[str, list[str]]) -> list[list[ShapeResult] | None]:
+    """The latest run's results of each constraint. A result names its shape and component, not which of
+    their constraints gave it: where several constraints share them, each is run again on the latest run's
+    focus nodes of its shape and component, over the latest date's derived facts. None where that cannot
+    be done (a focus that is not an IRI): that constraint is run whole at the first earlier date."""
+    copy.replace_graph(DERIVED_GRAPH, "".join(line + "\n" for line in sorted(latest.derived)).encode())
+    found: dict[tuple[str, str], list[ShapeResult]] = {}
+    for r in latest.results:
+        found.setdefault((r.shape, r.component), []).append(r)
+    sharing = Counter((c.shape, c.component) for c in constraints)
+    out: list[list[ShapeResult] | None] = []
+    for c in constraints:
+        key = (c.shape, c.component)
+        if sharing[key] == 1 or key not in found:  # the only constraint of its shape and component: its results are those
+            out.append(list(found.get(key, [])))
+            continue
+        mine = {r.focus for r in found[key]}
+        try:
+            out.append(run_constraint(copy, c, subclasses, focus_blocks(sorted(mine))) if mine else [])
+        except ParameterError:
+            out.append(None)
+    return out
+
+
+def _judged_back(copy: Store, latest: Validation, days: Sequence[date]) -> tuple[list[Validation], Steps]:
+    """In a private copy: each of *days* (before *latest*'s date, latest first) derived from the loaded facts
+    alone, then judged from the later date's results (module docstring)."""
+    constraints = list(_shapes().constraints)
+    subclasses = subclasses_of(copy, frozenset().union(*(c.target_classes for c in constraints)))
+    raw = _of_each_constraint(copy, latest, constraints, subclasses)
+    out, steps, dates = [], Steps(), {}  # type: ignore[var-annotated]
+    lines = latest.derived
+    for day in sorted(days, reverse=True):
+        now = _derive(copy, day)
+        terms = _changed_terms(lines, now)
+        for i, c in enumerate(constraints):
+            reading, before = _reading(c), raw[i]
+            if (before is None or terms is None or reading.names is None or (reading.dated and not reading.cut)
+                    or _reads_change(c, reading, terms)):
+                raw[i] = run_constraint(copy, c, subclasses)
+                steps.whole += 1
+            elif reading.cut:
+                when = _focus_dates(copy, {r.focus for r in before}, dates)
+                if any(len(when[r.focus]) != 1 for r in before):  # two dates: which solution is whose
+                    raw[i] = run_constraint(copy, c, subclasses)
+                    steps.whole += 1
+                else:
+                    raw[i] = [r for r in before if min(when[r.focus]) <= day]
+                    steps.cut += 1
+            else:
+                steps.kept += 1
+        validation = _validation_of(copy, day, in_order(r for found in raw for r in found or ()), None)
+        validation.derived = now
+        out.append(validation)
+        lines = now
+    return out, steps
+
+
+def run_validations(store: Store, days: Sequence[date], latest: Validation | None = None,
+                    steps: Steps | None = None) -> dict[date, Validation]:
+    """The full validation run of *store* as of each of *days* (every rule, every series).
+
+    The latest date is a whole run (*latest*, when the caller has it); the
+    others are judged from it, one after the other back in time, in one
+    private copy. *steps*, if given, counts how the constraints were judged.
+    """
+    wanted = sorted(set(days))
+    if not wanted:
+        return {}
+    if latest is not None and latest.report.as_of != wanted[-1]:
+        raise ValueError(f"the latest run is as of {latest.report.as_of}, not {wanted[-1]}")
+    last = latest or run_validation(store, wanted[-1])
+    earlier = wanted[:-1]
+    if not earlier:
+        return {wanted[-1]: last}
+    if not can_fork(store):
+        return {**{day: run_validation(store, day) for day in earlier}, wanted[-1]: last}
+    _warm()
+    runs, done = in_private_copy(store, lambda copy: _judged_back(copy, last, earlier),
+                                 f"the validations as of {', '.join(d.isoformat() for d in earlier)}")
+    if steps is not None:
+        steps.whole, steps.cut, steps.kept = steps.whole + done.whole, steps.cut + done.cut, steps.kept + done.kept
+    return {**dict(zip(sorted(earlier, reverse=True), runs)), wanted[-1]: last}
+
+
+def cached_validations(store: Store, days: list[date]) -> dict[date, Validation]:
+    """The full runs as of each of *days*: those kept are reused, the latest is a whole run, the others are
+    judged back from it; each is kept in the process's one cache as :func:`run.cached_validation` keeps it."""
+    if not days:
+        return {}
+    gen = store.generation()
+    latest = cached_validation(store, max(days))
+    found = {day: run for day in set(days) if (run := answers().known(store, ("validation", day))) is not None}
+    found[max(days)] = latest
+    fresh = run_validations(store, [day for day in set(days) if day not in found] + [max(days)], latest=latest)
+    for day, run in sorted(fresh.items()):
+        if day != max(days):
+            answers().put(store, gen, ("validation", day), run)
+    return {day: (found | fresh)[day] for day in sorted(set(days))}

@@ -1,0 +1,143 @@
+"""A findings timeline is whole validation runs: the runs judged back from the latest date equal the runs
+made one date at a time, finding by finding, also where findings appear and then disappear."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bepgraph.loading import load_all
+from bepgraph.store import EmbeddedStore
+from bepgraph.validation.cache import answers
+from bepgraph.validation.compile import Compiled
+from bepgraph.validation.many_dates import (ANY_CLASS, Steps, _reading, _reads_change, cached_validations,
+                                            run_validations)
+from bepgraph.validation.run import cached_validation, run_validation
+from bepgraph.viz.dates import quarter_ends
+from bepgraph.viz.pack import build_pack
+
+CASES = Path(__file__).parent / "rules" / "cases"
+# a record of the plan's preserved copy arrives late: BEP-10.1 stands at some quarter ends, then not
+COMES_AND_GOES = CASES / "BEP-7.4" / "trade-after-assignment"
+
+
+def keys(store: EmbeddedStore, day: date) -> set[tuple[str, str, str]]:
+    return {(f.rule, f.focus.id, f.message) for f in run_validation(store, day).report.findings}
+
+
+@pytest.fixture(scope="module")
+def example() -> EmbeddedStore:
+    store = EmbeddedStore()
+    load_all(store)
+    return store
+
+
+def assert_same_runs(store: EmbeddedStore, days: list[date]) -> Steps:
+    steps = Steps()
+    many = run_validations(store, days, steps=steps)
+    assert sorted(many) == sorted(days)
+    for day in days:
+        one = run_validation(store, day)
+        assert many[day].report == one.report, day
+        assert many[day].results == one.results, day
+        assert many[day].derived == one.derived, day
+    return steps
+
+
+def test_runs_judged_back_from_the_latest_equal_one_run_per_quarter_end_on_the_example(example: EmbeddedStore) -> None:
+    days = quarter_ends(date(2002, 5, 16), date(2005, 6, 30))
+    counts = {run_validation(example, d).report.counts["violation"] for d in days}
+    assert len(counts) > 3  # the timeline moves: a run reused for the wrong date would show
+    steps = assert_same_runs(example, days)
+    # before the latest date, constraints were kept or cut, not all run whole again
+    assert steps.kept > 0 and steps.cut > 0
+
+
+def test_runs_equal_where_findings_appear_and_then_disappear() -> None:
+    store = EmbeddedStore()
+    load_all(store, [COMES_AND_GOES])
+    days = quarter_ends(date(2002, 1, 1), date(2004, 12, 31))
+    seen = [keys(store, d) for d in days]
+    assert any(after - before for before, after in zip(seen, seen[1:])), "no finding appears"
+    assert any(before - after for before, after in zip(seen, seen[1:])), "no finding disappears"
+    assert_same_runs(store, days)
+
+
+def test_the_packs_timeline_equals_a_full_validation_at_every_quarter_end(example: EmbeddedStore,
+                                                                          tmp_path: Path) -> None:
+    summary = build_pack(example, date(2004, 6, 30), tmp_path / "pack.pdf", since=date(2003, 6, 30))
+    days = quarter_ends(date(2002, 5, 16), date(2004, 6, 30))
+    expected = []
+    for day in days:
+        counts = run_validation(example, day).report.counts
+        expected.append((f"{day.year}Q{(day.month - 1) // 3 + 1}", counts["violation"], counts["warning"]))
+    assert summary.timeline == expected
+
+
+def test_cached_runs_are_kept_for_the_other_doors(example: EmbeddedStore) -> None:
+    days = [date(2003, 3, 31), date(2003, 6, 30)]
+    runs = cached_validations(example, days)
+    computed = answers().computed
+    for day in days:
+        assert cached_validation(example, day) is runs[day]  # kept, not run again
+    assert answers().computed == computed
+    assert cached_validations(example, days) == runs
+
+
+def test_a_store_that_cannot_be_forked_runs_the_dates_one_after_the_other(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "disk")
+    load_all(store, [COMES_AND_GOES])
+    days = [date(2002, 9, 30), date(2003, 6, 30)]
+    many = run_validations(store, days)
+    for day in days:
+        assert many[day].report == run_validation(store, day).report
+    store.close()
+
+
+def test_a_failing_run_is_reported_not_swallowed(example: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bepgraph.validation.many_dates as many_dates
+
+    def broken(*args: object) -> object:
+        raise ValueError("the rules could not be judged")
+
+    monkeypatch.setattr(many_dates, "_validation_of", broken)
+    with pytest.raises(ValueError, match="could not be judged"):
+        run_validations(example, [date(2003, 3, 31), date(2003, 6, 30)])
+
+
+def constraint(text: str) -> Compiled:
+    return Compiled(shape="urn:s", parent="urn:s", component="urn:c", severity="violation", message=None,
+                    path=None, text="PREFIX bep: <https://w3id.org/bepgraph/ontology#>\n" + text, sparql=True)
+
+
+CUT = """SELECT $this ?date WHERE { $this a bep:Transaction ; bep:date ?date .
+  ?ctx a bep:ValidationContext ; bep:asOf ?asOf . FILTER (?date <= ?asOf && ?date > ?other) }"""
+
+
+@pytest.mark.parametrize("text, cut", [
+    (CUT, True),
+    (CUT.replace("?date > ?other", "?other <= ?asOf"), False),  # the date read another way
+    (CUT + " GROUP BY $this ?date", False),  # an aggregate could pool dates
+    (CUT.replace("$this a bep:Transaction ; bep:date ?date .", "?m bep:date ?date ."), False),  # not the focus's
+    (CUT.replace("&&", "||"), False),
+    (CUT.replace("?ctx a", "{ SELECT $this ?a WHERE { $this bep:agreement ?a } } ?ctx a"), True),  # dateless
+    (CUT.replace("?ctx a", "{ SELECT $this (MIN(?date) AS ?d) WHERE { $this bep:date ?date } GROUP BY $this } ?ctx a"),
+     False),  # a sub-select over dates
+    (CUT.replace("bep:date ?date", "bep:meeting/bep:date ?date"), False),  # a path's date, not its own
+])
+def test_a_constraint_is_cut_only_when_it_reads_the_date_as_its_focus_cut(text: str, cut: bool) -> None:
+    reading = _reading(constraint(text))
+    assert reading.dated and reading.cut is cut
+
+
+def test_a_changed_derived_triple_counts_unless_its_subject_cannot_match() -> None:
+    c = constraint("SELECT $this WHERE { ?i a bep:Interval ; bep:forSeries $this . ?x bep:meeting/bep:date ?d . }")
+    reading = _reading(c)
+    interval, approval = "<https://w3id.org/bepgraph/ontology#Interval>", "<https://w3id.org/bepgraph/ontology#Approval>"
+    assert _reads_change(c, reading, {"forSeries": {interval}})
+    assert not _reads_change(c, reading, {"forSeries": {approval}})  # a pattern asking for an Interval
+    assert _reads_change(c, reading, {"forSeries": {ANY_CLASS}})  # a subject of no class
+    assert _reads_change(c, reading, {"date": {approval}})  # inside a path: any node
+    assert not _reads_change(c, reading, {"effectiveDate": {ANY_CLASS}})  # a term it does not name
