@@ -160,6 +160,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except ValueError:
         raise ParameterError(f"--as-of '{args.as_of}' is not a date (YYYY-MM-DD)") from None
     check_rules(args.rule)  # before a long load
+    if args.partition:
+        from .partition.command import validate_command
+
+        return validate_command(args, as_of)
     store = _open(args, load=True)
     try:
         for series in args.series:
@@ -279,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", action="append", default=[], metavar="ID", help="only findings of this series (repeatable)")
     p.add_argument("--save", action="store_true",
                    help="also write the SHACL report to the store's graph/findings (otherwise the store is only read)")
+    from .partition.command import add_partition_options
+
+    add_partition_options(p)
     _add_sources(p)
     p.set_defaults(func=cmd_validate)
 
