@@ -40,7 +40,7 @@ class LocalPool:
     """A pool of *workers* spawned processes on this machine (one task per process at a time)."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or default_workers()
+        self.workers = default_workers() if workers is None else workers
         if self.workers < 1:
             raise ParameterError(f"--workers {self.workers}: at least one worker is needed")
 

@@ -121,7 +121,8 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
             validation, mode,
             bundles=[(str(f.resolve()), bundle_digest(f)) for f in folders],
             plan=(str(filing.source.resolve()), _file_sha256(filing.source)),
-            partitions=[{"key": p.key, "rows": dict(p.rows), "carried": p.carried} for p in split.partitions],
+            partitions=[{"key": p.key, "rows": dict(p.rows), "carried": p.carried, "worker": o.worker}
+                        for p, o in zip(split.partitions, outcomes)],
             engine=engine.describe())
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -302,7 +302,7 @@ def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[t
         for line, record in _records(path):
             ident = _cell(record, c.get("id"))
             funded = [p.strip() for p in _cell(record, c.get("funded_by")).split(";") if p.strip()]
-            theirs = sorted({owner.get(f, router.own("unkeyed")) for f in funded})
+            theirs = sorted({owner.get(f) or router.own("unkeyed") for f in funded})
             mine = theirs[0] if router.mode == "series" and theirs else router.by_row(record, None, c.get("date"))
             _check_id(seen, router, b, bundles, "expenditures", ident, mine)
             for part in sorted({mine, *theirs}):

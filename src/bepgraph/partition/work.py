@@ -10,6 +10,7 @@ its message would not.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,6 +53,7 @@ class PartitionOutcome:
     key: str
     pairs: list[tuple[ShapeResult, Finding, tuple[str, ...] | None]] = field(default_factory=list)
     problems: list[Problem] | None = None
+    worker: int = 0  # the process id that ran it
 
 
 def _carried(folder: Path) -> set[str]:
@@ -78,7 +80,7 @@ def validate_partition(task: PartitionTask) -> PartitionOutcome:
         try:
             load_all(store, [Path(b) for b in task.bundles], Path(task.plan) if task.plan else None)
         except BundleError as exc:
-            return PartitionOutcome(task.key, problems=list(exc.problems))
+            return PartitionOutcome(task.key, problems=list(exc.problems), worker=os.getpid())
         validation = run_validation(store, task.as_of, task.rules, task.series)
     finally:
         store.close()
@@ -93,7 +95,7 @@ def validate_partition(task: PartitionTask) -> PartitionOutcome:
         if finding.focus.table in BLOTTER and f"{finding.focus.table}/{finding.focus.id}" in carried:
             continue
         pairs.append((result, finding, _aggregate_key(result, finding.rule)))
-    return PartitionOutcome(task.key, pairs=pairs)
+    return PartitionOutcome(task.key, pairs=pairs, worker=os.getpid())
 
 
 def run_tasks(tasks: Sequence[PartitionTask]) -> list[PartitionOutcome]:
