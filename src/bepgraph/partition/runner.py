@@ -19,6 +19,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,8 +49,9 @@ class PartitionedRun:
     mode: str
     bundles: list[tuple[str, str]]  # (folder, sha256 of its files, as the loader records it)
     plan: tuple[str, str]  # (filing, sha256)
-    partitions: list[dict[str, object]] = field(default_factory=list)  # key, rows, carried
+    partitions: list[dict[str, object]] = field(default_factory=list)  # key, rows, carried, worker
     engine: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)  # split, validate, merge (wall clock)
 
 
 def _file_sha256(path: Path) -> str:
@@ -106,24 +108,30 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
     engine = engine or LocalPool()
     root = Path(tempfile.mkdtemp(prefix="bepgraph-partitions-", dir=work_dir))
     try:
+        started = time.perf_counter()
         split = split_bundles(folders, mode, root, lambda folder: _reader_check(filing, folder))
+        seconds = {"split": time.perf_counter() - started}
+        started = time.perf_counter()
         tasks = [PartitionTask(p.key, str(p.folder), tuple(str(b) for b in p.bundles), str(filing.source), as_of,
                                tuple(rules) if rules else None, tuple(series) if series else None)
                  for p in split.partitions]
         outcomes = engine.run(tasks)
+        seconds["validate"] = time.perf_counter() - started
+        started = time.perf_counter()
         refused = [o for o in outcomes if o.problems is not None]
         if refused:
             for folder in folders:
                 _reader_check(filing, folder)
             raise BundleError(_translated(split, refused))
         validation = merge_outcomes(as_of, outcomes)
+        seconds["merge"] = time.perf_counter() - started
         return PartitionedRun(
             validation, mode,
             bundles=[(str(f.resolve()), bundle_digest(f)) for f in folders],
             plan=(str(filing.source.resolve()), _file_sha256(filing.source)),
             partitions=[{"key": p.key, "rows": dict(p.rows), "carried": p.carried, "worker": o.worker}
                         for p, o in zip(split.partitions, outcomes)],
-            engine=engine.describe())
+            engine=engine.describe(), seconds=seconds)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

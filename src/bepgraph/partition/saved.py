@@ -42,6 +42,7 @@ def write_findings_file(path: Path, run: PartitionedRun) -> None:
         "partition": run.mode,
         "partitions": run.partitions,
         "engine": run.engine,
+        "seconds": {k: round(v, 3) for k, v in run.seconds.items()},
     }
     tmp = path.with_name(path.name + ".part")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
