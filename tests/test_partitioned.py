@@ -218,6 +218,20 @@ def test_bundles_that_conflict_across_partitions_are_refused(capsys: pytest.Capt
     assert str(other) in split[2]
 
 
+def test_bundles_that_conflict_within_a_partition_are_refused_as_the_load_refuses_them(
+        capsys: pytest.CaptureFixture[str], cross: Path, tmp_path: Path) -> None:
+    other = write_bundle(tmp_path / "restated", {
+        "organizations": GOVERNANCE["organizations"], "agreements": GOVERNANCE["agreements"],
+        "transactions": [_tx("T-6", "2004-05-05", S2, "t-rowe-price"),
+                         dict(BLOTTER["transactions"][1], commission="999.00")],  # T-2 again, another commission
+    })
+    plain = _plain(capsys, str(cross), str(other), "--as-of", AS_OF)
+    split = _plain(capsys, str(cross), str(other), "--as-of", AS_OF, "--partition", "year")
+    assert plain[0] == split[0] == 2
+    assert "transactions.csv:3: column commission" in plain[2]
+    assert split[2] == plain[2]  # the partition's line and folder put back to the bundle's
+
+
 @pytest.mark.parametrize(("extra", "says"), [
     (["--store", "memory-x"], "takes no --store"),
     (["--save"], "--findings-file"),

@@ -24,6 +24,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import BundleError, Problem
@@ -136,14 +137,24 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _line_map(split: Split, key: str, file: str) -> dict[int, int] | None:
-    """Partition line -> bundle line for *file* of partition *key*, when exactly one bundle has the file."""
+def _line_map(split: Split, key: str, file: str, reason: str) -> dict[int, int] | None:
+    """Partition line -> bundle line for *file* of partition *key*, when it is clear which bundle's file it is.
+
+    Several bundles may have the file in the partition; a conflict names
+    the *other* bundle (``in 'name'``), so that one is not the row's.
+    """
     part = next(p for p in split.partitions if p.key == key)
     found = [b for b in split.bundles if (part.folder / LINES_DIR / b.name / f"{file}.bin").is_file()]
+    if len(found) > 1:
+        found = [b for b in found if f"'{b.name}'" not in reason and str(b) not in reason]
     if len(found) != 1:
         return None
+    return _pairs(part.folder / LINES_DIR / found[0].name / f"{file}.bin")
+
+
+@lru_cache(maxsize=8)
+def _pairs(path: Path) -> dict[int, int]:
     pairs = array("i")
-    path = part.folder / LINES_DIR / found[0].name / f"{file}.bin"
     with path.open("rb") as fh:
         pairs.frombytes(fh.read())
     return dict(zip(pairs[0::2], pairs[1::2]))
@@ -154,16 +165,13 @@ def _translated(split: Split, refused: Sequence[PartitionOutcome]) -> list[Probl
     problems: set[Problem] = set()
     for outcome in refused:
         part = next(p for p in split.partitions if p.key == outcome.key)
-        maps: dict[str, dict[int, int] | None] = {}
         for problem in outcome.problems or []:
             reason = problem.reason
             for sub, original in zip(part.bundles, split.bundles):
                 reason = reason.replace(str(sub.resolve()), str(original.resolve())).replace(str(sub), str(original))
             line = problem.line
             if line > 1:
-                if problem.file not in maps:
-                    maps[problem.file] = _line_map(split, outcome.key, problem.file)
-                known = maps[problem.file]
+                known = _line_map(split, outcome.key, problem.file, reason)
                 line = known.get(line, 0) if known is not None else 0
                 reason = re.sub(r"\(first on line \d+\)", "(first on an earlier line)", reason)
             problems.add(Problem(problem.file, line, problem.column, reason))

@@ -28,10 +28,10 @@ from __future__ import annotations
 import csv
 import shutil
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import NamedTuple
 
 from ..errors import BundleError, Problem
 from ..sources.files import irregular_bundle_files
@@ -69,24 +69,22 @@ class _Suspect(Exception):
     """The split met something only the bundle reader can word exactly (a duplicate id across partitions)."""
 
 
-class _Counter:
-    """A file wrapper that counts the physical lines written (a quoted cell may hold a newline)."""
+class _Out:
+    """One open partition file: the bundle's records copied byte for byte, with where each one starts."""
 
-    def __init__(self, fh: IO[str]) -> None:
-        self.fh, self.lines = fh, 1  # the header
-
-    def write(self, text: str) -> int:
-        self.lines += text.count("\n")
-        return self.fh.write(text)
+    def __init__(self, path: Path, header: str) -> None:
+        self.fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by _Writers.close
+        self.fh.write(header)
+        self.lines = header.count("\n") or 1
+        self.pairs = array("i")  # (line in this file, line in the bundle's) of each record
 
 
 class _Writers:
-    """The open CSV writers of every (partition, bundle, blotter table), created on first use."""
+    """The open files of every (partition, bundle, blotter table), created on first use."""
 
-    def __init__(self, root: Path, headers: dict[tuple[int, str], list[str]], router: _Router) -> None:
+    def __init__(self, root: Path, headers: dict[tuple[int, str], str], router: _Router) -> None:
         self.root, self.headers, self.router = root, headers, router
-        self.open: dict[tuple[str, int, str], tuple[IO[str], _Counter, Any]] = {}
-        self.lines: dict[str, dict[str, dict[str, array[int]]]] = {}  # part -> bundle -> file -> line pairs
+        self.open: dict[tuple[str, int, str], _Out] = {}
         self.rows: dict[str, dict[str, int]] = {}
 
     def part_folder(self, part: str) -> Path:
@@ -96,48 +94,86 @@ class _Writers:
     def folder(self, part: str, bundle: Path) -> Path:
         return self.part_folder(part) / bundle.name
 
-    def write(self, part: str, b: int, bundle: Path, table: str, record: list[str], line: int) -> None:
-        key = (part, b, table)
-        entry = self.open.get(key)
-        if entry is None:
+    def write(self, part: str, b: int, bundle: Path, table: str, record: _Record) -> None:
+        out = self.open.get((part, b, table))
+        if out is None:
             folder = self.folder(part, bundle)
             folder.mkdir(parents=True, exist_ok=True)
-            fh = open(folder / f"{table}.csv", "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in close()
-            counter = _Counter(fh)
-            writer = csv.writer(counter)
-            writer.writerow(self.headers[(b, table)])
-            entry = self.open[key] = (fh, counter, writer)
-        fh, counter, writer = entry
-        pairs = self.lines.setdefault(part, {}).setdefault(bundle.name, {}).setdefault(f"{table}.csv", array("i"))
-        pairs.append(counter.lines + 1)  # where the row starts in the partition's file
-        pairs.append(line)  # and in the bundle's
-        writer.writerow(record)
-        rows = self.rows.setdefault(part, {})
-        rows[table] = rows.get(table, 0) + 1
+            out = self.open[(part, b, table)] = _Out(folder / f"{table}.csv", self.headers[(b, table)])
+        line, _, raw, physical = record
+        out.pairs.append(out.lines + 1)
+        out.pairs.append(line)
+        out.fh.write(raw)
+        out.lines += physical
+
+    def lines(self, part: str, b: int) -> dict[str, array[int]]:
+        """File name -> line pairs of partition *part*'s copy of bundle *b*."""
+        return {f"{t}.csv": o.pairs for (p, bb, t), o in self.open.items() if p == part and bb == b}
+
+    def counts(self, part: str) -> dict[str, int]:
+        return {t: len(o.pairs) // 2 for (p, _, t), o in self.open.items() if p == part}
 
     def close(self) -> None:
-        for fh, _, _ in self.open.values():
-            fh.close()
-        self.open.clear()
+        for out in self.open.values():
+            out.fh.close()
 
 
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(start line, cells) of each non-blank record of *path* after the header, as the reader counts lines."""
+class _Record(NamedTuple):
+    line: int  # where it starts in the bundle's file
+    cells: list[str]  # (with a *width*, the cells up to it; the last holds the rest of the line)
+    raw: str  # its text, line ends included
+    physical: int  # the lines it spans
+
+
+def _raw_records(path: Path, width: int = -1) -> Iterator[_Record]:
+    """Every record of *path*, header first, as the bundle reader (``csv``, strict) splits and numbers them.
+
+    A line without a quote is split on commas as it is; a quoted record is
+    handed to ``csv`` whole, however many lines it spans. The record's own
+    text is kept, so a partition's file holds the very bytes of the bundle's.
+    """
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, strict=True)
-        next(reader, None)
-        line = 1
-        for record in reader:
-            start = line + 1
-            line = reader.line_num
-            if not record or (len(record) == 1 and not record[0].strip()):
+        line = 0
+        pending: list[str] = []
+        for text in handle:
+            line += 1
+            if not pending and '"' not in text:
+                yield _Record(line, text.rstrip("\r\n").split(",", width), text, 1)
                 continue
-            yield start, record
+            pending.append(text)
+            joined = "".join(pending)
+            if joined.count('"') % 2:
+                continue  # a quoted cell goes on on the next line
+            cells = next(csv.reader([joined], strict=True), [])
+            yield _Record(line - len(pending) + 1, cells, joined, len(pending))
+            pending = []
+        if pending:
+            raise csv.Error(f"{path.name}: unexpected end of data in a quoted cell")
 
 
-def _header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return [h.strip() for h in next(csv.reader(handle, strict=True), [])]
+def _records(path: Path, columns: Iterable[int | None] = ()) -> Iterator[_Record]:
+    """The non-blank records of *path* after its header; a last line without its end gets one.
+
+    With *columns*, only the cells up to the last of them are split out (a
+    trade's id, series and date come first: the rest of its line is copied
+    as it is, never parsed).
+    """
+    wanted = [c for c in columns if c is not None]
+    records = _raw_records(path, max(wanted) + 1 if wanted else -1)
+    next(records, None)
+    for record in records:
+        if not record.raw.endswith(("\n", "\r")):
+            record = record._replace(raw=record.raw + "\r\n")
+        if len(record.cells) == 1 and not record.cells[0].strip():
+            continue
+        yield record
+
+
+def _header(path: Path) -> str:
+    header = next(_raw_records(path), None)
+    if header is None:
+        return ""
+    return header.raw if header.raw.endswith(("\n", "\r")) else header.raw + "\r\n"
 
 
 def _cell(record: list[str], index: int | None) -> str:
@@ -220,7 +256,7 @@ def split_bundles(bundles: Sequence[Path], mode: str, root: Path,
         if not folder.is_dir() or irregular_bundle_files(folder, [p for p in folder.iterdir() if p.suffix.lower() == ".csv"]):
             check(folder)  # the reader's own refusal (not a folder, a symlink out of it, a FIFO)
     router = _Router(mode)
-    headers: dict[tuple[int, str], list[str]] = {}
+    headers: dict[tuple[int, str], str] = {}
     carried: dict[str, set[str]] = {}
     seen: dict[int, int] = {}
     writers = _Writers(root, headers, router)
@@ -242,14 +278,14 @@ def split_bundles(bundles: Sequence[Path], mode: str, root: Path,
             sub.mkdir(parents=True, exist_ok=True)
             _copy_governance(folder, sub)
             part.bundles.append(sub)
-        part.rows = writers.rows.get(key, {})
+        part.rows = writers.counts(key)
         names = sorted(carried.get(key, set()))
         part.carried = len(names)
         (part.folder / CARRIED_FILE).write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
-        for bundle_name, files in writers.lines.get(key, {}).items():
-            where = part.folder / LINES_DIR / bundle_name
+        for b, folder in enumerate(bundles):
+            where = part.folder / LINES_DIR / folder.name
             where.mkdir(parents=True, exist_ok=True)
-            for file, pairs in files.items():
+            for file, pairs in writers.lines(key, b).items():
                 with open(where / f"{file}.bin", "wb") as fh:
                     pairs.tofile(fh)
         partitions.append(part)
@@ -264,16 +300,12 @@ def _copy_governance(folder: Path, sub: Path) -> None:
         if path.stem in BLOTTER:
             target = sub / path.name
             if not target.exists():
-                target.write_text(",".join(_quoted(_header(path))) + "\r\n", encoding="utf-8")
+                target.write_text(_header(path), encoding="utf-8", newline="")
             continue
         shutil.copyfile(path, sub / path.name)
 
 
-def _quoted(cells: list[str]) -> list[str]:
-    return [f'"{c}"' if any(ch in c for ch in ',"\r\n') else c for c in cells]
-
-
-def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[tuple[int, str], list[str]],
+def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[tuple[int, str], str],
                writers: _Writers, carried: dict[str, set[str]], seen: dict[int, int]) -> None:
     folder = bundles[b]
     paths = {t: _blotter_path(folder, t) for t in BLOTTER}
@@ -281,10 +313,12 @@ def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[t
     for table, path in paths.items():
         if path is not None:
             headers[(b, table)] = _header(path)
-            cols[table] = {name: i for i, name in enumerate(headers[(b, table)]) if name in {c.name for c in TABLES[table].columns}}
+            names = next(_raw_records(path)).cells
+            known = {c.name for c in TABLES[table].columns}
+            cols[table] = {name.strip(): i for i, name in enumerate(names) if name.strip() in known}
 
-    def put(part: str, table: str, record: list[str], line: int, ident: str, owned: bool) -> None:
-        writers.write(part, b, folder, table, record, line)
+    def put(part: str, table: str, record: _Record, ident: str, owned: bool) -> None:
+        writers.write(part, b, folder, table, record)
         if not owned:
             carried.setdefault(part, set()).add(f"{table}/{ident}")
 
@@ -292,21 +326,21 @@ def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[t
     owner: dict[str, str] = {}
     if (path := paths["benefits"]) is not None:
         c = cols["benefits"]
-        for _, record in _records(path):
-            ident = _cell(record, c.get("id"))
-            owner[ident] = router.by_row(record, c.get("generating_series"), c.get("date"))
+        for record in _records(path):
+            ident = _cell(record.cells, c.get("id"))
+            owner[ident] = router.by_row(record.cells, c.get("generating_series"), c.get("date"))
     # 2. expenditures: written to their owner and to every funding benefit's owner
     extra: dict[str, set[str]] = {}  # benefit id -> partitions it is carried to
     if (path := paths["expenditures"]) is not None:
         c = cols["expenditures"]
-        for line, record in _records(path):
-            ident = _cell(record, c.get("id"))
-            funded = [p.strip() for p in _cell(record, c.get("funded_by")).split(";") if p.strip()]
+        for record in _records(path):
+            ident = _cell(record.cells, c.get("id"))
+            funded = [p.strip() for p in _cell(record.cells, c.get("funded_by")).split(";") if p.strip()]
             theirs = sorted({owner.get(f) or router.own("unkeyed") for f in funded})
-            mine = theirs[0] if router.mode == "series" and theirs else router.by_row(record, None, c.get("date"))
+            mine = theirs[0] if router.mode == "series" and theirs else router.by_row(record.cells, None, c.get("date"))
             _check_id(seen, router, b, bundles, "expenditures", ident, mine)
             for part in sorted({mine, *theirs}):
-                put(part, "expenditures", record, line, ident, part == mine)
+                put(part, "expenditures", record, ident, part == mine)
                 for f in funded:
                     if owner.get(f) != part:
                         extra.setdefault(f, set()).add(part)
@@ -315,22 +349,27 @@ def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[t
     needs: dict[str, str | frozenset[str]] = {}  # transaction id -> partition(s) its benefits are in
     if (path := paths["benefits"]) is not None:
         c = cols["benefits"]
-        for line, record in _records(path):
-            ident = _cell(record, c.get("id"))
-            mine = router.by_row(record, c.get("generating_series"), c.get("date"))
+        for record in _records(path):
+            ident = _cell(record.cells, c.get("id"))
+            mine = router.by_row(record.cells, c.get("generating_series"), c.get("date"))
             _check_id(seen, router, b, bundles, "benefits", ident, mine)
             parts = {mine} | extra.get(ident, set())
             for part in sorted(parts):
-                put(part, "benefits", record, line, ident, part == mine)
-            if tx := _cell(record, c.get("transaction")):
+                put(part, "benefits", record, ident, part == mine)
+            if tx := _cell(record.cells, c.get("transaction")):
                 _add(needs, tx, parts)
     del extra
     # 4. transactions: written to their owner and wherever a benefit carried them
     if (path := paths["transactions"]) is not None:
         c = cols["transactions"]
-        for line, record in _records(path):
-            ident = _cell(record, c.get("id"))
-            mine = router.by_row(record, c.get("series"), c.get("date"))
+        at_id, at_series, at_date = c.get("id"), c.get("series"), c.get("date")
+        for record in _records(path, (at_id, at_series, at_date)):  # the hot loop: most go to their own partition
+            ident = _cell(record.cells, at_id)
+            mine = router.by_row(record.cells, at_series, at_date)
             _check_id(seen, router, b, bundles, "transactions", ident, mine)
-            for part in sorted({mine} | _parts(needs.pop(ident, frozenset()))):
-                put(part, "transactions", record, line, ident, part == mine)
+            more = needs.pop(ident, None)
+            if more is None or more == mine:
+                writers.write(mine, b, folder, "transactions", record)
+                continue
+            for part in sorted({mine} | _parts(more)):
+                put(part, "transactions", record, ident, part == mine)
