@@ -175,4 +175,5 @@ def _translated(split: Split, refused: Sequence[PartitionOutcome]) -> list[Probl
                 line = known.get(line, 0) if known is not None else 0
                 reason = re.sub(r"\(first on line \d+\)", "(first on an earlier line)", reason)
             problems.add(Problem(problem.file, line, problem.column, reason))
+    _pairs.cache_clear()  # the maps of a run's partitions (gone with them) are not kept
     return sorted(problems)
