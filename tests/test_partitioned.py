@@ -185,24 +185,20 @@ def _with_rows(src: Path, dst: Path, table: str, rows: list[dict[str, str]]) -> 
     return dst
 
 
-def test_a_duplicate_id_in_two_partitions_is_refused_as_the_reader_refuses_it(
-        capsys: pytest.CaptureFixture[str], cross: Path, tmp_path: Path) -> None:
-    bad = _with_rows(cross, tmp_path / "dup", "transactions", [_tx("T-1", "2004-07-01", S2, "t-rowe-price")])
+@pytest.mark.parametrize(("table", "row", "mode", "says"), [
+    # a duplicate id whose copies fall in two partitions: no partition's reader sees it
+    ("transactions", _tx("T-1", "2004-07-01", S2, "t-rowe-price"), "series", "duplicate id 'T-1'"),
+    # a bad cell: the partition's reader sees it, at another line than the bundle's
+    ("benefits", _benefit("B-9", "2004-13-01", "T-2", "1.00", S2, S2), "year", "benefits.csv:4: column date"),
+])
+def test_a_bad_bundle_is_refused_as_the_reader_refuses_it(capsys: pytest.CaptureFixture[str], cross: Path,
+                                                          tmp_path: Path, table: str, row: dict[str, str],
+                                                          mode: str, says: str) -> None:
+    bad = _with_rows(cross, tmp_path / "bad", table, [row])
     plain = _plain(capsys, str(bad), "--as-of", AS_OF)
-    split = _plain(capsys, str(bad), "--as-of", AS_OF, "--partition", "series")
+    split = _plain(capsys, str(bad), "--as-of", AS_OF, "--partition", mode)
     assert plain[0] == split[0] == 2
-    assert "duplicate id 'T-1'" in plain[2]
-    assert split[2] == plain[2]
-
-
-def test_a_bad_cell_is_refused_with_the_bundles_own_line(capsys: pytest.CaptureFixture[str], cross: Path,
-                                                         tmp_path: Path) -> None:
-    bad = _with_rows(cross, tmp_path / "bad-cell", "benefits",
-                     [_benefit("B-9", "2004-13-01", "T-2", "1.00", S2, S2)])
-    plain = _plain(capsys, str(bad), "--as-of", AS_OF)
-    split = _plain(capsys, str(bad), "--as-of", AS_OF, "--partition", "year")
-    assert plain[0] == split[0] == 2
-    assert "benefits.csv:4: column date" in plain[2]
+    assert says in plain[2]
     assert split[2] == plain[2]
 
 
