@@ -102,6 +102,9 @@ class _InProcess:
     def describe(self) -> str:
         return "in process"
 
+    def slots(self) -> int:
+        return 2
+
 
 def test_the_cross_partition_bundle_has_the_findings_it_is_built_for(capsys: pytest.CaptureFixture[str],
                                                                       cross: Path) -> None:
@@ -159,7 +162,25 @@ def test_the_example_bundle_by_series_gives_the_same_report(capsys: pytest.Captu
     plain = _plain(capsys, "--as-of", AS_OF, "--format", "json")
     run = validate_partitioned([example_bundle()], date(2005, 6, 30), "series", _InProcess())
     assert json.dumps(run.validation.report.as_dict(), indent=2, ensure_ascii=False) + "\n" == plain[1]
-    assert len(run.partitions) > 30
+    assert len(run.partitions) == 4  # twice the slots: the 38 series dealt into four groups
+    members = [m for p in run.partitions for m in p["members"]]
+    assert len(members) == len(set(members)) == 38
+    sizes = [p["rows"]["transactions"] for p in run.partitions]
+    assert max(sizes) < 1.5 * min(sizes)  # dealt by their share of the blotter, largest first
+
+
+def test_each_series_or_year_is_a_partition_when_no_grouping_is_asked(cross: Path, tmp_path: Path) -> None:
+    from bepgraph.partition.split import split_bundles
+
+    def never(folder: Path) -> None:
+        raise AssertionError(f"{folder} is well formed")
+
+    by_series = split_bundles([example_bundle()], "series", tmp_path / "s", never)
+    assert len(by_series.partitions) == 38 and all(p.members == [p.key] for p in by_series.partitions)
+    grouped = split_bundles([example_bundle()], "series", tmp_path / "g", never, trades_each=600)
+    assert len(grouped.partitions) == 4  # 2,000 trades, 600 each
+    by_year = split_bundles([example_bundle()], "year", tmp_path / "y", never, at_least=8)
+    assert [p.key for p in by_year.partitions] == ["2002", "2003", "2004", "2005"]  # a year is never split
 
 
 def test_several_bundles_repeating_rows_count_them_once(capsys: pytest.CaptureFixture[str], cross: Path,
@@ -302,3 +323,20 @@ def test_no_scheduler_at_the_address_is_a_clear_error(capsys: pytest.CaptureFixt
     code, _, err = _plain(capsys, str(cross), "--as-of", AS_OF, "--partition", "series",
                           "--scheduler", "tcp://127.0.0.1:9")
     assert code == 2 and "no Dask scheduler answers" in err and "Traceback" not in err
+
+
+def test_a_row_judged_by_two_partitions_is_a_fault_not_a_finding() -> None:
+    from bepgraph.errors import StoreError
+    from bepgraph.partition.merge import merge_outcomes
+    from bepgraph.partition.work import PartitionOutcome
+    from bepgraph.validation.engine import ShapeResult
+    from bepgraph.validation.findings import Finding, Focus
+
+    def judged(key: str, message: str) -> PartitionOutcome:
+        finding = Finding("BEP-2.2", "violation", Focus("benefits", "B-1"), message)
+        result = ShapeResult(finding.focus.iri, "urn:shape", "violation", message, "urn:component", None, None)
+        return PartitionOutcome(key, pairs=[(result, finding, None)])
+
+    assert merge_outcomes(date(2005, 6, 30), [judged("a", "m"), judged("b", "n")][:1]).report.findings
+    with pytest.raises(StoreError, match="judged in two partitions"):
+        merge_outcomes(date(2005, 6, 30), [judged("a", "funds 170"), judged("b", "funds 120")])

@@ -18,7 +18,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..errors import ParameterError
 from .work import PartitionOutcome, PartitionTask, validate_partition
@@ -31,6 +31,10 @@ class Engine(Protocol):
     def run(self, tasks: Sequence[PartitionTask]) -> list[PartitionOutcome]: ...
 
     def describe(self) -> str: ...
+
+    def slots(self) -> int:
+        """How many tasks run at once (the split makes at least twice as many partitions)."""
+        ...
 
 def default_workers() -> int:
     """One worker per core this process may use."""
@@ -46,6 +50,9 @@ class LocalPool:
 
     def describe(self) -> str:
         return f"local process pool of {self.workers}"
+
+    def slots(self) -> int:
+        return self.workers
 
     def run(self, tasks: Sequence[PartitionTask]) -> list[PartitionOutcome]:
         # the largest partitions first, so a big one does not start last and run alone
@@ -68,14 +75,20 @@ class DaskCluster:
     def describe(self) -> str:
         return f"Dask scheduler {self.address}"
 
-    def run(self, tasks: Sequence[PartitionTask]) -> list[PartitionOutcome]:
+    def _client(self) -> Any:
         from distributed import Client
 
         try:
-            client = Client(self.address, timeout="10s")
+            return Client(self.address, timeout="10s")
         except OSError as exc:
             raise ParameterError(f"--scheduler {self.address}: no Dask scheduler answers there ({exc})") from None
-        with client:
+
+    def slots(self) -> int:
+        with self._client() as client:
+            return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+
+    def run(self, tasks: Sequence[PartitionTask]) -> list[PartitionOutcome]:
+        with self._client() as client:
             order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i]))
             futures = {i: client.submit(validate_partition, tasks[i], key=f"bepgraph-partition-{tasks[i].key}-{i}",
                                         pure=False, priority=len(order) - rank)

@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from ..errors import StoreError
 from ..validation.engine import ShapeResult
 from ..validation.findings import Finding, Report
 from ..validation.run import Validation, _merge
+from .split import BLOTTER
 from .work import PartitionOutcome
 
 __all__ = ["merge_outcomes"]
@@ -27,8 +29,14 @@ def merge_outcomes(as_of: date, outcomes: Iterable[PartitionOutcome]) -> Validat
     """One validation from the partitions' outcomes (none of which may carry problems)."""
     plain: list[tuple[ShapeResult, Finding]] = []
     least: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[str, ...], list[tuple[ShapeResult, Finding]]]] = {}
+    owner: dict[str, str] = {}
     for outcome in outcomes:
         for result, finding, key in outcome.pairs:
+            if finding.focus.table in BLOTTER:
+                # a row is judged by its own partition only: two partitions judging one is a fault of the split
+                if owner.setdefault(finding.focus.iri, outcome.key) != outcome.key:
+                    raise StoreError(f"internal fault: {finding.focus.table} {finding.focus.id} was judged in two "
+                                     f"partitions ({owner[finding.focus.iri]}, {outcome.key}); no findings given")
             if key is None:
                 plain.append((result, finding))
                 continue

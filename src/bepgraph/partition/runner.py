@@ -39,7 +39,11 @@ from .merge import merge_outcomes
 from .split import LINES_DIR, Split, split_bundles
 from .work import PartitionOutcome, PartitionTask
 
-__all__ = ["PartitionedRun", "bundle_digest", "validate_partitioned"]
+__all__ = ["TRADES_EACH", "PartitionedRun", "bundle_digest", "validate_partitioned"]
+
+# Trades per partition (by series) the split aims at: a store of about 1.5 GB, so that two workers,
+# their forked validations and the split's maps stay far below a 24 GiB machine's memory.
+TRADES_EACH = 300_000
 
 
 @dataclass
@@ -110,7 +114,8 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
     root = Path(tempfile.mkdtemp(prefix="bepgraph-partitions-", dir=work_dir))
     try:
         started = time.perf_counter()
-        split = split_bundles(folders, mode, root, lambda folder: _reader_check(filing, folder))
+        split = split_bundles(folders, mode, root, lambda folder: _reader_check(filing, folder),
+                              at_least=2 * engine.slots(), trades_each=TRADES_EACH)
         seconds = {"split": time.perf_counter() - started}
         started = time.perf_counter()
         tasks = [PartitionTask(p.key, str(p.folder), tuple(str(b) for b in p.bundles), str(filing.source), as_of,
@@ -130,7 +135,8 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
             validation, mode,
             bundles=[(str(f.resolve()), bundle_digest(f)) for f in folders],
             plan=(str(filing.source.resolve()), _file_sha256(filing.source)),
-            partitions=[{"key": p.key, "rows": dict(p.rows), "carried": p.carried, "worker": o.worker}
+            partitions=[{"key": p.key, "members": p.members, "rows": dict(p.rows), "carried": p.carried,
+                         "worker": o.worker}
                         for p, o in zip(split.partitions, outcomes)],
             engine=engine.describe(), seconds=seconds)
     finally:

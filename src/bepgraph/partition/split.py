@@ -52,6 +52,7 @@ class Partition:
     key: str
     folder: Path
     bundles: list[Path] = field(default_factory=list)  # the sub-bundles, named as the input bundles
+    members: list[str] = field(default_factory=list)  # the series (or the year) it holds
     rows: dict[str, int] = field(default_factory=dict)  # blotter table -> rows written (owned and carried)
     carried: int = 0
 
@@ -89,7 +90,7 @@ class _Writers:
 
     def part_folder(self, part: str) -> Path:
         """A partition's folder, named by its number: a key is a cell of the bundle, never a path."""
-        return self.root / f"p{self.router.index[self.router.own(part)]:04d}"
+        return self.root / f"p{self.router.index[self.router.named(part)]:04d}"
 
     def folder(self, part: str, bundle: Path) -> Path:
         return self.part_folder(part) / bundle.name
@@ -181,24 +182,81 @@ def _cell(record: list[str], index: int | None) -> str:
 
 
 class _Router:
-    """Which partition owns a row, and which partitions it is carried to."""
+    """Which partition owns a row: its key's (a series, a year), or the group its key was put in.
 
-    def __init__(self, mode: str) -> None:
+    With *groups*, series are grouped so that each partition is big enough
+    to be worth its fixed cost (a store, the governance, 26 queries) and
+    small enough for memory: the series a sample of the blotter shows are
+    dealt, largest first, to the least loaded group; a series the sample
+    missed goes to the least loaded group when it is first met. The same
+    bundles give the same groups.
+    """
+
+    def __init__(self, mode: str, groups: int | None = None, sample: dict[str, int] | None = None) -> None:
         self.mode = mode
-        self.index: dict[str, int] = {}  # key -> its number (one string object per key, however many rows)
+        self.index: dict[str, int] = {}  # partition name -> its number (one string object per name)
         self.keys: list[str] = []
+        self.members: dict[str, set[str]] = {}  # partition name -> the keys it holds
+        self._name: dict[str, str] = {}  # key -> partition name
+        self._groups = groups if mode == "series" and groups else None
+        self._load = [0] * (self._groups or 0)
+        self._plan: dict[str, int] = {}
+        for key, count in sorted((sample or {}).items(), key=lambda kv: (-kv[1], kv[0])):
+            if self._groups:
+                g = self._load.index(min(self._load))
+                self._plan[key], self._load[g] = g, self._load[g] + count
 
     def own(self, key: str) -> str:
         key = key or "unkeyed"
-        if key not in self.index:
-            self.index[key] = len(self.keys)
-            self.keys.append(key)
-        return self.keys[self.index[key]]
+        name = self._name.get(key)
+        if name is None:
+            name = key
+            if self._groups:
+                g = self._plan.get(key)
+                if g is None:
+                    g = self._plan[key] = self._load.index(min(self._load))
+                    self._load[g] += 1
+                name = f"series-group-{g + 1:02d}"
+            name = self._name[key] = self.named(name)
+            self.members.setdefault(name, set()).add(key)
+        return name
+
+    def named(self, name: str) -> str:
+        """The partition called *name* (made if new), as the one string object every row of it shares."""
+        if name not in self.index:
+            self.index[name] = len(self.keys)
+            self.keys.append(name)
+        return self.keys[self.index[name]]
 
     def by_row(self, record: list[str], series: int | None, day: int | None) -> str:
         if self.mode == "series":
             return self.own(_cell(record, series))
         return self.own(_cell(record, day)[:4])
+
+
+SAMPLE_ROWS = 50_000  # trades read ahead to see the series' shares of the blotter
+
+
+def _sample(bundles: Sequence[Path]) -> tuple[dict[str, int], int]:
+    """Series -> trades among the first rows of each bundle's blotter, and the blotter's estimated trades."""
+    counts: dict[str, int] = {}
+    estimate = 0
+    for folder in bundles:
+        path = _blotter_path(folder, "transactions")
+        if path is None:
+            continue
+        names = [n.strip() for n in next(_raw_records(path)).cells]
+        at = names.index("series") if "series" in names else None
+        read = size = 0
+        for record in _records(path, (at,)):
+            key = _cell(record.cells, at)
+            counts[key] = counts.get(key, 0) + 1
+            read, size = read + 1, size + len(record.raw)
+            if read >= SAMPLE_ROWS:
+                break
+        if read:
+            estimate += round(path.stat().st_size / (size / read))
+    return counts, estimate
 
 
 def _check_id(seen: dict[int, int], router: _Router, b: int, bundles: Sequence[Path], table: str, ident: str,
@@ -243,19 +301,31 @@ def _blotter_path(folder: Path, table: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def split_bundles(bundles: Sequence[Path], mode: str, root: Path,
-                  check: Callable[[Path], None]) -> Split:
+def split_bundles(bundles: Sequence[Path], mode: str, root: Path, check: Callable[[Path], None],
+                  at_least: int | None = None, trades_each: int | None = None) -> Split:
     """Write the partitions of *bundles* under *root*; *check* raises the reader's exact error for a bundle.
 
-    Raises BundleError when a bundle is malformed in a way the split itself
-    meets (the error is the reader's own, from *check*).
+    By series, with *at_least* or *trades_each*, the series are grouped into
+    max(*at_least*, trades / *trades_each*) partitions (see ``_Router``);
+    without, each series (each year) is a partition. Raises BundleError when
+    a bundle is malformed in a way the split itself meets (the error is the
+    reader's own, from *check*).
     """
     if mode not in MODES:
         raise ValueError(f"unknown partition mode {mode!r}")
     for folder in bundles:
         if not folder.is_dir() or irregular_bundle_files(folder, [p for p in folder.iterdir() if p.suffix.lower() == ".csv"]):
             check(folder)  # the reader's own refusal (not a folder, a symlink out of it, a FIFO)
-    router = _Router(mode)
+    groups, sample = None, None
+    if mode == "series" and (at_least or trades_each):
+        try:
+            sample, estimate = _sample(bundles)
+        except (csv.Error, UnicodeDecodeError, StopIteration):
+            for folder in bundles:
+                check(folder)
+            raise
+        groups = max(at_least or 1, -(-estimate // trades_each) if trades_each else 1)
+    router = _Router(mode, groups, sample)
     headers: dict[tuple[int, str], str] = {}
     carried: dict[str, set[str]] = {}
     seen: dict[int, int] = {}
@@ -272,7 +342,7 @@ def split_bundles(bundles: Sequence[Path], mode: str, root: Path,
     keys = sorted(router.keys) or ["all"]
     partitions = []
     for key in keys:
-        part = Partition(key=key, folder=writers.part_folder(key))
+        part = Partition(key=key, folder=writers.part_folder(key), members=sorted(router.members.get(key, {key})))
         for folder in bundles:
             sub = writers.folder(key, folder)
             sub.mkdir(parents=True, exist_ok=True)
