@@ -22,7 +22,8 @@ from ..store import EmbeddedStore
 from ..validation.catalogue import rule_catalogue
 from ..validation.engine import ShapeResult
 from ..validation.findings import Finding
-from ..validation.run import run_validation
+from ..validation.derive import DERIVED_GRAPH, derived_lines
+from ..validation.run import _judge
 from .split import BLOTTER, CARRIED_FILE
 
 __all__ = ["AGGREGATES", "PartitionOutcome", "PartitionTask", "validate_partition"]
@@ -81,7 +82,10 @@ def validate_partition(task: PartitionTask) -> PartitionOutcome:
             load_all(store, [Path(b) for b in task.bundles], Path(task.plan) if task.plan else None)
         except BundleError as exc:
             return PartitionOutcome(task.key, problems=list(exc.problems), worker=os.getpid())
-        validation = run_validation(store, task.as_of, task.rules, task.series)
+        # the store is this task's alone and thrown away after: the derived graph is written into it,
+        # with no private copy (a fork's prepare can time out on a machine busy with other work)
+        store.replace_graph(DERIVED_GRAPH, "".join(derived_lines(store, task.as_of)[1]).encode())
+        validation = _judge(store, task.as_of, task.rules, task.series, None)
     finally:
         store.close()
         del store
