@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -100,6 +101,7 @@ def measure(name: str, bundle: Path, extra: list[str], out: Path) -> dict[str, o
     """One ``validate`` run: wall time, peak tree memory, exit code, findings written to *out*."""
     cmd = [sys.executable, "-m", "bepgraph.cli", "validate", str(bundle), "--as-of", AS_OF, "--format", "json", *extra]
     before = load_average()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with out.open("wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.PIPE, cwd=ROOT)
@@ -107,7 +109,10 @@ def measure(name: str, bundle: Path, extra: list[str], out: Path) -> dict[str, o
         _, err = proc.communicate()
     wall = time.perf_counter() - started
     memory.stop()
-    row = {"run": name, "wall_s": round(wall, 1), "exit": proc.returncode,
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and every process it waited for
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    row = {"run": name, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+           "cores_obtained": round(cpu / wall, 2), "exit": proc.returncode,
            "peak_rss_gb": round(memory.peak_rss / 2**20, 2), "peak_pss_gb": round(memory.peak_pss / 2**20, 2),
            "processes": memory.processes, "load_before": before, "load_after": load_average()}
     if proc.returncode not in (0, 1):
