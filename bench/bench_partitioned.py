@@ -5,7 +5,8 @@ in a subprocess; its memory is sampled from /proc for the whole process
 tree (the command, the pool's workers and their forked validation
 children): the peak of the sum of their RSS, and of their PSS (shared
 copy-on-write pages counted once, which is what the machine really
-spends). At ``--at`` trades the unpartitioned run and the partitioned runs
+spends); its CPU seconds too, whose ratio to the wall time says how many
+cores it got on a machine shared with other work. At ``--at`` trades the unpartitioned run and the partitioned runs
 with each ``--workers`` count are alternated ``--rounds`` times and their
 findings compared byte for byte; at ``--big`` trades only the partitioned
 run with the most workers is measured (the unpartitioned run does not fit),
