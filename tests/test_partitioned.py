@@ -264,6 +264,15 @@ def test_options_a_partitioned_run_cannot_honour_are_refused(capsys: pytest.Capt
     assert says in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("extra", [["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:9"],
+                                   ["--findings-file", "findings.json"]])
+def test_partition_options_without_partition_are_refused_not_ignored(capsys: pytest.CaptureFixture[str], cross: Path,
+                                                                     extra: list[str]) -> None:
+    code, out, err = _plain(capsys, str(cross), "--as-of", AS_OF, *extra)
+    assert code == 2 and out == ""
+    assert f"{extra[0]} only applies with --partition" in err
+
+
 def test_series_and_rule_filters_match_the_unpartitioned_run(capsys: pytest.CaptureFixture[str], cross: Path) -> None:
     argv = [str(cross), "--as-of", AS_OF, "--format", "json", "--series", S2, "--rule", "BEP-2.2", "--rule", "BEP-3.1"]
     plain = _plain(capsys, *argv)

@@ -160,10 +160,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except ValueError:
         raise ParameterError(f"--as-of '{args.as_of}' is not a date (YYYY-MM-DD)") from None
     check_rules(args.rule)  # before a long load
-    if args.partition:
-        from .partition.command import validate_command
+    from .partition.command import refuse_partition_options, validate_command
 
+    if args.partition:
         return validate_command(args, as_of)
+    refuse_partition_options(args)
     store = _open(args, load=True)
     try:
         for series in args.series:

@@ -15,7 +15,7 @@ from .engines import engine_for
 from .runner import validate_partitioned
 from .saved import write_findings_file
 
-__all__ = ["add_partition_options", "validate_command"]
+__all__ = ["add_partition_options", "refuse_partition_options", "validate_command"]
 
 
 def add_partition_options(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +30,14 @@ def add_partition_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--findings-file", type=Path, metavar="FILE",
                         help="with --partition: also write the findings JSON with its provenance "
                              "(bundles' sha256, as-of, partitions) to FILE")
+
+
+def refuse_partition_options(args: argparse.Namespace) -> None:
+    """An option of a partitioned run given without ``--partition`` would be ignored: say so instead."""
+    given = [name for name, value in (("--workers", args.workers), ("--scheduler", args.scheduler),
+                                      ("--findings-file", args.findings_file)) if value is not None]
+    if given:
+        raise ParameterError(f"{', '.join(given)} only applies with --partition series|year")
 
 
 def validate_command(args: argparse.Namespace, as_of: date) -> int:
