@@ -223,6 +223,19 @@ def test_a_bad_bundle_is_refused_as_the_reader_refuses_it(capsys: pytest.Capture
     assert split[2] == plain[2]
 
 
+@pytest.mark.parametrize("content", ["", 'id,date,series\nT-7,"2004-01-01,S\n'])  # empty; a quote never closed
+def test_a_blotter_file_the_split_cannot_read_is_refused_as_the_reader_refuses_it(
+        capsys: pytest.CaptureFixture[str], cross: Path, tmp_path: Path, content: str) -> None:
+    bad = tmp_path / "cross-partition"
+    shutil.copytree(cross, bad)
+    (bad / "transactions.csv").write_text(content, encoding="utf-8")
+    plain = _plain(capsys, str(bad), "--as-of", AS_OF)
+    split = _plain(capsys, str(bad), "--as-of", AS_OF, "--partition", "series")
+    assert plain[0] == split[0] == 2
+    assert "transactions.csv" in plain[2]
+    assert split[2] == plain[2]
+
+
 def test_bundles_that_conflict_across_partitions_are_refused(capsys: pytest.CaptureFixture[str], cross: Path,
                                                              tmp_path: Path) -> None:
     other = write_bundle(tmp_path / "corrected", {

@@ -18,9 +18,10 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from ..errors import ParameterError
+from ..errors import BepgraphError, ParameterError, StoreError
 from .work import PartitionOutcome, PartitionTask, validate_partition
 
 __all__ = ["DaskCluster", "Engine", "LocalPool", "default_workers", "engine_for"]
@@ -60,7 +61,11 @@ class LocalPool:
         with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)) or 1,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {i: pool.submit(validate_partition, tasks[i]) for i in order}
-            return [futures[i].result() for i in range(len(tasks))]
+            try:
+                return [futures[i].result() for i in range(len(tasks))]
+            except BrokenProcessPool as exc:  # a worker killed (out of memory, a signal): say which run, no traceback
+                raise StoreError(f"a worker of the {self.describe()} died while validating a partition ({exc}); "
+                                 "no findings given: try fewer --workers") from None
 
 class DaskCluster:
     """The workers of the Dask distributed scheduler at *address* (``tcp://host:port``).
@@ -93,7 +98,13 @@ class DaskCluster:
             futures = {i: client.submit(validate_partition, tasks[i], key=f"bepgraph-partition-{tasks[i].key}-{i}",
                                         pure=False, priority=len(order) - rank)
                        for rank, i in enumerate(order)}
-            results: list[PartitionOutcome] = client.gather([futures[i] for i in range(len(tasks))])
+            try:
+                results: list[PartitionOutcome] = client.gather([futures[i] for i in range(len(tasks))])
+            except BepgraphError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a killed worker, a lost connection: one clear error
+                raise StoreError(f"a partition failed on the {self.describe()} ({exc.__class__.__name__}: {exc}); "
+                                 "no findings given") from None
             return results
 
 def _size(task: PartitionTask) -> int:

@@ -334,7 +334,7 @@ def split_bundles(bundles: Sequence[Path], mode: str, root: Path, check: Callabl
         for b, folder in enumerate(bundles):
             try:
                 _split_one(b, bundles, router, headers, writers, carried, seen)
-            except (_Suspect, csv.Error, UnicodeDecodeError, IndexError, KeyError):
+            except (_Suspect, csv.Error, UnicodeDecodeError, IndexError, KeyError, StopIteration):
                 check(folder)  # the reader words it (a duplicate id, malformed CSV)
                 raise
     finally:
