@@ -6,8 +6,8 @@ whole (copied into each) and, of the blotter, the rows it *owns* plus the
 rows those rows' rules read (carried, their own findings dropped at the
 merge):
 
-* a transaction is owned by the partition of its key (its series, or the
-  year of its date);
+* a transaction is owned by the partition of its key (its series' group,
+  or the year of its date);
 * a benefit likewise (its generating series, or its year); it brings its
   transaction, and every expenditure it funds (BEP-2.2 sums them);
 * an expenditure by its own year, or (by series) by the first of its
@@ -18,9 +18,9 @@ Each CSV is read in order (benefits twice), with only routing maps in
 memory: the partition of each benefit id, the extra partitions a row is
 carried to, and a hash of each blotter id (a duplicate id whose copies
 land in different partitions would escape the partitions' own readers).
-A row is written exactly as the reader will read it (``csv`` module,
-RFC 4180); the original line of each written row is kept beside the
-partition (``lines/``) so a partition's error names the bundle's line.
+A row is copied byte for byte (only its leading cells are parsed); the
+bundle's line of each copied row is kept beside the partition
+(``lines/``) so that a partition's error names the bundle's line.
 """
 
 from __future__ import annotations
