@@ -6,7 +6,8 @@ The layers are style.md's table, refined where it is silent: within its
 layer 0, ``errors`` is lowest; the store's helpers sit above the store; the
 named queries (``sparql``) above everything that writes; ``known_ids`` (the
 doors' check of ids and rule ids) between validation and the doors; the
-SPARQL endpoint (``endpoint/``) is a door beside GraphQL and viz, and
+SPARQL endpoint (``endpoint/``) is a door beside GraphQL and viz, as is the
+partitioned validation (``partition/``), and
 ``http/`` and the CLI mount them all. A module may import its own top-level
 package or module, and any module of a lower layer; two modules of one
 layer may not import each other (they are siblings).
@@ -33,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"sparql"},
     {"validation"},
     {"known_ids"},
-    {"graphql", "viz", "endpoint"},
+    {"graphql", "viz", "endpoint", "partition"},
     {"http"},
     {"cli"},
     {"__init__"},

@@ -167,6 +167,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except ValueError:
         raise ParameterError(f"--as-of '{args.as_of}' is not a date (YYYY-MM-DD)") from None
     check_rules(args.rule)  # before a long load
+    from .partition.command import refuse_partition_options, validate_command
+
+    if args.partition:
+        return validate_command(args, as_of)
+    refuse_partition_options(args)
     store = _open(args, load=True)
     try:
         for series in args.series:
@@ -285,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", action="append", default=[], metavar="ID", help="only findings of this series (repeatable)")
     p.add_argument("--save", action="store_true",
                    help="also write the SHACL report to the store's graph/findings (otherwise the store is only read)")
+    from .partition.command import add_partition_options
+
+    add_partition_options(p)
     _add_sources(p)
     p.set_defaults(func=cmd_validate)
 
