@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+import bepgraph.http.viz as viz_door
 import bepgraph.validation.run as run_module
 from bepgraph.loading import load_all
 from bepgraph.namespaces import graph_iri
@@ -30,6 +31,14 @@ def test_graphql_viz_data_and_the_board_views_share_one_validation_run(monkeypat
         return real(store, as_of, *args, **kwargs)
 
     monkeypatch.setattr(run_module, "run_validation", counted)
+    drawn: list[str] = []
+    real_board_data = viz_door.board_data
+
+    def counted_board_data(store: Any, view: str, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(view)
+        return real_board_data(store, view, *args, **kwargs)
+
+    monkeypatch.setattr(viz_door, "board_data", counted_board_data)
     store = EmbeddedStore()
     load_all(store)
     with serve(store) as served:
@@ -39,6 +48,10 @@ def test_graphql_viz_data_and_the_board_views_share_one_validation_run(monkeypat
         computed = answers().computed
         again = httpx.get(served.url + "/viz/data", params={"view": "money", "asOf": "2004-06-30"}, timeout=300)
         assert again.json() == page.json() and answers().computed == computed  # served from the cache
+        assert drawn == ["money"], "the page is drawn once per loaded facts and question"
+        other = httpx.get(served.url + "/viz/data", params={"view": "money", "asOf": "2004-06-30",
+                                                             "expand": "janus"}, timeout=300)
+        assert other.status_code == 200 and other.json() != page.json() and drawn == ["money", "money"]
     report = findings_as_of(store, date(2004, 6, 30))  # the board pack's door
     assert runs == [date(2004, 6, 30)]
     assert total["data"]["findings"]["findings"]["totalCount"] == len(report.findings) == page.json()["findings"]["total"]

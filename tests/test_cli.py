@@ -143,6 +143,18 @@ def test_installed_command_exits_with_the_documented_codes(mini_bundle: Path, qu
     assert "cannot open the store" in fault.stderr and "Traceback" not in fault.stderr
 
 
+def test_output_whose_reader_went_away_ends_quietly_with_the_shells_sigpipe_code(mini_bundle: Path,
+                                                                                   query_file: Path) -> None:
+    # as `bepgraph query … | head -1` does once head has its line: the pipe is closed before the table is written
+    with subprocess.Popen([str(BEPGRAPH), "query", str(query_file), str(mini_bundle), "--param", "from=2000-01-01"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == 141
+    assert err == ""
+
+
 # --- every mistake has its exit code and a message ---------------------------------------------------
 
 def test_export_of_a_graph_that_is_not_an_iri_exits_2_naming_it(mini_bundle: Path,

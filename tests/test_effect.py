@@ -152,3 +152,41 @@ def test_new_controller_of_the_trust_assigns_its_agreements() -> None:
 
 def test_control_starting_before_the_agreement_is_not_an_assignment() -> None:
     assert in_force(DB, relationships=[rel("R1", "acme", "controls", "bd-1", start="2002-05-31")]).end is None
+
+
+def gaps(*parts, **kw) -> list[list[tuple]]:  # type: ignore[no-untyped-def]
+    """Each adoption's BEP-4.2 gaps as (start, end, missing) tuples, adoption by adoption."""
+    return [[(str(g.start), str(g.end) if g.end else None, g.missing) for g in a.lacking]
+            for a in effect(*parts, **kw)[1] if a.action == "adopt"]
+
+
+def test_adoption_gap_runs_from_the_first_adopt_meeting_to_the_day_every_approval_is_held() -> None:
+    board = adoption("A", "2002-02-14", shareholders=False)
+    shareholders = {"matters": [matter("B", "2002-05-16", "adopt")], "votes": [vote("B")]}
+    assert gaps(board, shareholders, as_of="2002-12-31") == [[("2002-02-14", "2002-05-16", ("shareholder",))]]
+
+
+def test_adoption_gap_is_cut_where_the_approvals_lacked_change() -> None:
+    interested = [rel("R1", "t-1", "officer_of", "jnam"), rel("R2", "t-2", "officer_of", "jnam")]
+    shareholders = {"matters": [matter("S", "2002-02-14", "adopt")], "votes": [vote("S")]}
+    board = {"matters": [matter("B", "2002-04-01", "adopt")], "ballots": ballots("B", ("t-1", "t-2"))}
+    independent = {"matters": [matter("I", "2002-06-01", "adopt")], "ballots": ballots("I", ("t-3",))}
+    assert gaps(shareholders, board, independent, relationships=interested, as_of="2002-12-31") == [[
+        ("2002-02-14", "2002-04-01", ("board", "rule12b1")),
+        ("2002-04-01", "2002-06-01", ("rule12b1",)),
+    ]]
+
+
+def test_adoption_holding_every_approval_at_its_first_meeting_has_no_gap() -> None:
+    assert gaps(adoption("A", "2002-05-16")) == [[]]
+
+
+def test_adoption_that_never_holds_its_approvals_has_an_open_gap() -> None:
+    assert gaps(adoption("A", "2002-05-16", shareholders=False)) == [[("2002-05-16", None, ("shareholder",))]]
+
+
+def test_new_adoption_after_a_lapse_opens_its_gap_at_its_own_first_adopt_meeting() -> None:
+    late_board = adoption("F", "2003-07-01", shareholders=False)
+    late_votes = {"matters": [matter("V", "2003-09-01", "adopt")], "votes": [vote("V")]}
+    assert gaps(adoption("A", "2002-05-16"), late_board, late_votes, as_of="2004-01-01") == [
+        [], [("2003-07-01", "2003-09-01", ("shareholder",))]]

@@ -87,3 +87,29 @@ def test_new_trades_that_repeat_the_rows_they_refer_to_are_validated_alone_and_e
     trades = {iri for iri in focus if "/transaction/" in iri}
     assert len(trades) == 200 and all("/transaction/C-" in iri for iri in trades), \
         "only the new trades are judged again: the repeated rows are no change, other trades are not neighbours"
+
+
+APPROVED = Path(__file__).parent / "rules" / "cases" / "BEP-4.2" / "activity-on-the-day-the-adoption-held-every-approval"
+
+
+def test_a_new_trade_in_an_adoption_gap_is_found_on_the_adopt_matters_as_a_full_run_finds_it(tmp_path: Path) -> None:
+    # BEP-4.2's window: from the first adopt meeting (2002-05-16) to the day every approval is held (2002-08-01)
+    late = {"transactions": [{"id": "T-7", "date": "2002-07-31", "series": SERIES, "placed_by": "jnam",
+                              "executing_broker": "distributor", "directed": "true", "commission": "10.00",
+                              "best_execution": "true"}]}
+    second = write_bundle(tmp_path / "second", late)
+    store = EmbeddedStore()
+    load_all(store, [APPROVED], with_ontology=False)
+    as_of = date(2002, 12, 31)
+    before = run_validation(store, as_of)
+    assert not any(f.rule in ("BEP-4.1", "BEP-4.2") for f in before.report.findings)
+
+    load_all(store, [second], with_ontology=False)
+    incremental = validate_changes(store, as_of, before, [bundle_graph(second)])
+    fresh = EmbeddedStore()
+    load_all(fresh, [APPROVED, second], with_ontology=False)
+    full = run_validation(fresh, as_of)
+
+    assert incremental.report.as_dict() == full.report.as_dict()
+    found = {(f.rule, f.focus.id) for f in full.report.findings if f.rule in ("BEP-4.1", "BEP-4.2")}
+    assert found == {("BEP-4.1", "T-7"), ("BEP-4.2", "A-1"), ("BEP-4.2", "A-2")}

@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from ..errors import ParameterError
 from ..resources import web_dir
 from ..store import Store
+from ..validation.cache import answers
 from ..viz.board_page import BUILT, board_data
 from ..viz.dates import LatestFact
 from ..viz.timeline import QuarterCounts, plan_date
@@ -101,11 +102,18 @@ def data(
     latest = _LATEST.get(store)
     day = _day("asOf", as_of) or latest or date.today()
     period = Period.ending(day, _day("from", start), _day("to", end))
-    report = findings_as_of(store, day) if findings else None
-    wanted = [e for e in (part.strip() for part in expand.split(",")) if e]
-    body = board_data(store, view, day, period, report, wanted, with_analysis=analysis, views=BUILT)
-    body["latestFact"] = latest.isoformat() if latest else None
-    return body
+    wanted = frozenset(e for e in (part.strip() for part in expand.split(",")) if e)
+
+    def build() -> dict[str, object]:
+        report = findings_as_of(store, day) if findings else None
+        body = board_data(store, view, day, period, report, sorted(wanted), with_analysis=analysis, views=BUILT)
+        body["latestFact"] = latest.isoformat() if latest else None
+        return body
+
+    # the whole answer in the process's one cache, per loaded facts and question: a date already
+    # validated is then a lookup, whatever the size of the blotter (the dict is shared: never changed)
+    return answers().get(store, ("viz-data", view, day, period.start, period.end, wanted, findings, analysis),
+                         build)
 
 
 @router.get("/viz/quarters")

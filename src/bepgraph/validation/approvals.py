@@ -19,10 +19,12 @@ from .persons import Persons
 __all__ = [
     "ActionApproval",
     "Approval",
+    "Lacking",
     "BOARD",
     "RULE12B1",
     "SHAREHOLDER",
     "combine",
+    "lacking_periods",
     "matter_approvals",
     "needs_of_amendment",
     "shareholder_approves",
@@ -47,6 +49,17 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class Lacking:
+    """A period in which an adoption lacked the same needed approvals (rules.md, fine points,
+    "Adoption windows"): from *start* until *end*, the first day it held one more of them (None:
+    still lacking them on the as-of date)."""
+
+    start: date
+    end: date | None
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ActionApproval:
     """An action (for a series, or of an agreement) and the first date it holds every needed approval."""
 
@@ -58,6 +71,9 @@ class ActionApproval:
     matters: tuple[str, ...]
     agreement: str | None = None
     key: str = ""
+    # an adoption that did not renew a plan in effect: its window, from the meeting of its first
+    # adopt matter to the day it held every approval, cut where the approvals it lacked change
+    lacking: tuple[Lacking, ...] = ()
 
 
 def shareholder_approves(vote: ShareholderVote) -> bool:
@@ -138,6 +154,37 @@ def combine(
     if missing or not used:
         return None, missing, used
     return max(a.day for a in used), (), used
+
+
+def lacking_periods(
+    approvals: Iterable[Approval], needed: Iterable[str], opened: date, *,
+    since: date | None = None, after: date | None = None
+) -> tuple[Lacking, ...]:
+    """The periods from *opened* in which some *needed* kind was not yet held, each with the kinds it lacked.
+
+    The approvals counted are :func:`combine`'s (on or after *since*, after
+    *after*), each kind held from its first approval's day on; the last
+    period ends on the day every needed kind is held (:func:`combine`'s
+    date), or stays open if that day never comes.
+    """
+    held: dict[str, date] = {}
+    for approval in approvals:
+        if (since is not None and approval.day < since) or (after is not None and approval.day <= after):
+            continue
+        if approval.kind not in held or approval.day < held[approval.kind]:
+            held[approval.kind] = approval.day
+    wanted = [k for k in KIND_ORDER if k in set(needed)]
+    changes = sorted({held[k] for k in wanted if k in held and held[k] > opened})
+    periods: list[Lacking] = []
+    start: date | None = opened
+    for end in [*changes, None]:
+        assert start is not None
+        missing = tuple(k for k in wanted if k not in held or held[k] > start)
+        if not missing:
+            break
+        periods.append(Lacking(start, end, missing))
+        start = end
+    return tuple(periods)
 
 
 def needs_of_amendment(matter: Matter) -> tuple[str, ...]:

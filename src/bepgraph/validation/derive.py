@@ -122,8 +122,33 @@ class _Writer:
         for ident in ids:
             self.add(node, "restsOn", iri(entity_iri(table, ident)))
 
+    def gaps(self, adoption: str, action: ActionApproval) -> set[date]:
+        """The adoption's BEP-4.2 gaps (node *adoption*); returns the days they cover up to the as-of date."""
+        days: set[date] = set()
+        for gap in action.lacking:
+            node = _node("adoption-gap", action.key, gap.start.isoformat())
+            self.add(node, "a", bep("AdoptionGap"))
+            self.add(node, "adoption", adoption)
+            self.add(node, "forSeries", iri(entity_iri("series", action.series or "")))
+            self.add(node, "startDate", _day(gap.start))
+            if gap.end:
+                self.add(node, "endDate", _day(gap.end))
+            for missing in gap.missing:
+                self.add(node, "missingApproval", literal(missing))
+            self.rests(node, "matters", action.matters)
+            days.update(_days(gap.start, gap.end or add_days(self.facts.as_of, 1)))
+        return days
+
     def interval_node(self, interval: PlanInEffect) -> str:
         return _node("in-effect", interval.series, interval.start.isoformat())
+
+
+def _days(start: date, end: date) -> Iterator[date]:
+    """Every day from *start* up to, not including, *end*."""
+    day = start
+    while day < end:
+        yield day
+        day = add_days(day, 1)
 
 
 def derived_triples(derived: Derived) -> list[str]:
@@ -167,6 +192,7 @@ def derived_triples(derived: Derived) -> list[str]:
         w.add(node, "approvalKind", literal(approval.kind))
         w.add(node, "date", _day(approval.day))
         w.rests(node, "shareholder_votes" if approval.kind == "shareholder" else "ballots", approval.rests_on)
+    gap_days: set[date] = set()
     for action in derived.actions:
         node = _node("action", action.key)
         w.add(node, "a", bep("ActionApproval"))
@@ -184,6 +210,13 @@ def derived_triples(derived: Derived) -> list[str]:
         for matter in action.matters:
             w.add(node, "matter", iri(entity_iri("matters", matter)))
         w.rests(node, "matters", action.matters)
+        gap_days.update(w.gaps(node, action))
+    for day in sorted(gap_days):
+        # each day some adoption lacked an approval, so BEP-4.2 finds that day's activity through
+        # the store's index of dates instead of comparing every activity with every gap
+        node = _node("adoption-gap-day", day.isoformat())
+        w.add(node, "a", bep("AdoptionGapDay"))
+        w.add(node, "onDate", _day(day))
     for matter in facts.matters.values():
         # plan ¶7's 30 days' notice as a date computed here, so the shape compares dates only
         if matter.action == "terminate" and matter.notice_date is not None:

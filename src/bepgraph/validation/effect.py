@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .approvals import BOARD, RULE12B1, SHAREHOLDER, ActionApproval, Approval, combine
+from .approvals import BOARD, RULE12B1, SHAREHOLDER, ActionApproval, Approval, combine, lacking_periods
 from .calendar import anniversary, day_before
 from .facts import Agreement, Facts, Matter
 from .persons import ControlGraph
@@ -107,14 +107,18 @@ def series_effect(
         if not considered:
             break
         day, missing, used = combine(adopt_approvals, needs, since=cutoff, after=previous)
+        # BEP-4.2's window: from the meeting of this adoption's first adopt matter until the day it
+        # holds every approval (rules.md, fine points); activity before it is BEP-4.1's alone
+        lacking = lacking_periods(adopt_approvals, needs, by_id[considered[0]].day, since=cutoff, after=previous)
         n = len([a for a in actions if a.action == "adopt"]) + 1
         if day is None:
             actions.append(ActionApproval("adopt", series, None, None, missing, tuple(considered),
-                                          key=f"adopt/{series}/{n}"))
+                                          key=f"adopt/{series}/{n}", lacking=lacking))
             break
         contributing = sorted({a.matter for a in used})
         start = max([day] + [by_id[m].effective for m in contributing if by_id[m].effective] + ([added] if added else []))
-        actions.append(ActionApproval("adopt", series, day, start, (), tuple(contributing), key=f"adopt/{series}/{n}"))
+        actions.append(ActionApproval("adopt", series, day, start, (), tuple(contributing), key=f"adopt/{series}/{n}",
+                                      lacking=lacking))
         previous = day
         if start > facts.as_of:
             break
