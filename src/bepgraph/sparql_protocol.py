@@ -43,6 +43,7 @@ import pyoxigraph as ox
 
 from .errors import QueryError
 from .query_workers import Handler, Outcome, WorkerDied, WorkerPool
+from . import raw_writes
 from .sparql_guard import GuardError, check_query, check_update
 from .sparql_derived import (DerivedGraphsRefused, answer_with_derived_graphs, named_derived_dates,
                              refuse_derived_graphs)
@@ -652,22 +653,26 @@ class QueryRunner:
         if isinstance(store, RemoteStore):
             params = [("update", text)] + [("using-graph-uri", g) for g in using] \
                 + [("using-named-graph-uri", g) for g in using_named]
-            try:
-                assert self._http is not None
-                response = self._http.post(store.update_url, content=str(httpx.QueryParams(params)),
-                                            headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                            timeout=self.timeout_s)
-            except httpx.HTTPError as exc:
-                raise ProtocolError(502, f"the SPARQL server could not be reached: {exc}", "StoreError") from None
-            if response.status_code >= 400:
-                raise ProtocolError(400, response.text.strip()[:1000])
+
+            def post(text: str) -> None:
+                try:
+                    assert self._http is not None
+                    response = self._http.post(store.update_url, content=str(httpx.QueryParams(
+                        [("update", text)] + params[1:])), headers={
+                            "Content-Type": "application/x-www-form-urlencoded"}, timeout=self.timeout_s)
+                except httpx.HTTPError as exc:
+                    raise ProtocolError(502, f"the SPARQL server could not be reached: {exc}", "StoreError") from None
+                if response.status_code >= 400:
+                    raise ProtocolError(400, response.text.strip()[:1000])
+
+            raw_writes.apply(store, text, post)
             return
         if not isinstance(store, EmbeddedStore):
             raise ProtocolError(501, f"the SPARQL endpoint cannot update a {type(store).__name__}", "StoreError")
         rewritten = rewrite_update(text, using, using_named)
         with store.write_lock:
             try:
-                store.reader().update(rewritten, base_iri=base_iri)
+                raw_writes.apply(store, rewritten, lambda text: store.reader().update(text, base_iri=base_iri))
             except SyntaxError as exc:
                 raise ProtocolError(400, f"SPARQL Update syntax error: {exc}", "QuerySyntaxError") from None
             except RuntimeError as exc:

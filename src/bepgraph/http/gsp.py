@@ -20,9 +20,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from .. import raw_writes
 from ..errors import QueryError, StoreError
 from ..sparql_protocol import GRAPH_FORMATS, ProtocolError, negotiate
-from ..store import RemoteStore, Store
+from ..store import META, RemoteStore, Store
 from .auth import require_writer
 from .sparql import problem
 
@@ -87,15 +88,13 @@ class _Local:
         self.store = store
 
     def exists(self, graph: str | None) -> bool:
-        return graph is DEFAULT or graph in self.store.named_graphs()
+        # a source whose every fact another holds has no quads: graph/meta still records it
+        return graph is DEFAULT or graph in self.store.named_graphs() or bool(self.store.query(
+            f"ASK {{ GRAPH <{META}> {{ ?g ?p ?o }} }}", {"g": ox.NamedNode(graph)}))
 
     def read(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
-        if graph is DEFAULT:
-            triples = self.store.query("CONSTRUCT WHERE { ?s ?p ?o }", default_graphs=[])
-        else:
-            triples = self.store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
-                                       {"g": ox.NamedNode(graph)})
-        return ox.serialize(triples, format=fmt)  # type: ignore[arg-type]
+        # what was written into the graph: the facts it holds and those it repeats (raw_writes.py)
+        return ox.serialize(raw_writes.graph_triples(self.store, graph), format=fmt)
 
     def write(self, graph: str | None, triples: list[ox.Triple], replace: bool) -> None:
         data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
@@ -106,18 +105,19 @@ class _Local:
             steps.append(f"CREATE SILENT GRAPH <{graph}>")
         if data:
             steps.append("INSERT DATA " + _graph_clause(graph, data))
-        self.store.update(" ;\n".join(steps))
+        raw_writes.apply(self.store, " ;\n".join(steps), self.store.update, [graph])
 
     def delete(self, graph: str | None) -> None:
-        self.store.update("CLEAR DEFAULT" if graph is DEFAULT else f"DROP GRAPH <{graph}>")
+        raw_writes.apply(self.store, "CLEAR DEFAULT" if graph is DEFAULT else f"DROP GRAPH <{graph}>",
+                         self.store.update, [graph])
 
 
 def _handle(request: Request, body: bytes, path: str) -> Response:
     store: Store = request.app.state.store
     method = request.method
     named, graph = _target(request, path)
-    if isinstance(store, RemoteStore):
-        return _forward(store, request, body, named, graph)
+    if isinstance(store, RemoteStore) and method not in ("GET", "HEAD"):
+        return _forward(store, request, body, named, graph)  # a read answers what the graph states, as below
     gs = _Local(store)
     if method in ("GET", "HEAD"):
         if not named:
@@ -164,6 +164,8 @@ def _forward(store: RemoteStore, request: Request, body: bytes, named: bool, gra
                                headers=headers, timeout=300.0)
     except httpx.HTTPError as exc:
         raise ProtocolError(502, f"the graph store could not be reached: {exc}", "StoreError") from None
+    if request.method not in ("GET", "HEAD") and answer.status_code < 300:
+        raw_writes.settle(store, [graph])  # a fact it now holds twice stays with one graph
     keep = {k: v for k, v in answer.headers.items() if k in ("content-type", "location")}
     return Response(answer.content if request.method != "HEAD" else None,
                     status_code=answer.status_code, headers=keep)
