@@ -518,13 +518,9 @@ def _record(graph: str, kind: str, value: str) -> ox.Quad:
     return ox.Quad(ox.NamedNode(graph), ox.NamedNode(kind), ox.Literal(value), ox.NamedNode(META))
 
 
-def repeat_quads(graph: str, lines: Iterable[str]) -> list[ox.Quad]:
-    """The graph/meta records saying that *graph* states *lines*, held by other sources."""
-    return [_record(graph, REPEATS, line) for line in sorted(lines)]
-
-
 def line_quads(graph: str, lines: Iterable[str]) -> list[ox.Quad]:
-    node = ox.NamedNode(graph)
+    # the real default graph, as raw writes name it in graph/meta
+    node: ox.NamedNode | ox.DefaultGraph = ox.DefaultGraph() if graph == graph_iri("default") else ox.NamedNode(graph)
     return [ox.Quad(*_terms(line), node) for line in lines]  # type: ignore[misc]
 
 

@@ -139,7 +139,11 @@ def settle(store: Store, graphs: Iterable[str | None] | None = None) -> None:
     server's own endpoint.
     """
     holdings = Holdings.read(store)
-    touched = _raw(holdings, store) if graphs is None else sorted({DEFAULT if g is None else g for g in graphs})
+    if graphs is None:
+        # a server's default graph is found only by a scan of its union: a load does not pay for it
+        touched = [g for g in _raw(holdings, store) if not (g == DEFAULT and _remote(store))]
+    else:
+        touched = sorted({DEFAULT if g is None else g for g in graphs})
     text = _settle(store, touched)
     if text:
         store.update(text)
