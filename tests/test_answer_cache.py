@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-import bepgraph.validation.cache as cache_module
+import bepgraph.validation.run as run_module
 from bepgraph.loading import load_all
 from bepgraph.namespaces import graph_iri
 from bepgraph.store import EmbeddedStore
@@ -23,13 +23,13 @@ FINDINGS = '{ findings(asOf: "2004-06-30", first: 5) { findings { totalCount } }
 
 def test_graphql_viz_data_and_the_board_views_share_one_validation_run(monkeypatch: pytest.MonkeyPatch) -> None:
     runs: list[date] = []
-    real = cache_module.run_validation
+    real = run_module.run_validation
 
     def counted(store: Any, as_of: date, *args: Any, **kwargs: Any) -> Any:
         runs.append(as_of)
         return real(store, as_of, *args, **kwargs)
 
-    monkeypatch.setattr(cache_module, "run_validation", counted)
+    monkeypatch.setattr(run_module, "run_validation", counted)
     store = EmbeddedStore()
     load_all(store)
     with serve(store) as served:

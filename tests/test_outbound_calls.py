@@ -19,7 +19,7 @@ import pytest
 from bepgraph.http.app import create_app
 from bepgraph.loading import load_all
 from bepgraph.settings import Settings
-from bepgraph.sparql_guard import check_query
+from bepgraph.endpoint.guard import check_query
 from bepgraph.store import EmbeddedStore
 
 from .bundles import MINI, write_bundle

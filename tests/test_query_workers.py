@@ -17,7 +17,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from bepgraph.sparql_protocol import Dataset, ProtocolError, QueryRunner, capped_select, evaluate
+from bepgraph.endpoint.protocol import Dataset, ProtocolError
+from bepgraph.endpoint.results import capped_select, evaluate
+from bepgraph.endpoint.runner import QueryRunner
 from bepgraph.store import EmbeddedStore
 
 EX = "http://example.org/"
@@ -143,12 +145,12 @@ def test_a_worker_that_dies_mid_query_gives_a_clear_error_not_a_hang(runner: Que
 def test_the_cap_counts_rows_exactly_in_every_format(accept: str) -> None:
     store = _store(rows=12)
     query = f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?s"
-    at_cap = evaluate(store.reader(), query, Dataset(), accept, 12)
+    at_cap = evaluate(store.engine(), query, Dataset(), accept, 12)
     assert at_cap.media_type == accept
     with pytest.raises(ProtocolError) as over:
-        evaluate(store.reader(), query, Dataset(), accept, 11)
+        evaluate(store.engine(), query, Dataset(), accept, 11)
     assert over.value.status == 413 and "11" in str(over.value)
-    limited = evaluate(store.reader(), query + " LIMIT 11", Dataset(), accept, 11)
+    limited = evaluate(store.engine(), query + " LIMIT 11", Dataset(), accept, 11)
     assert limited.body != at_cap.body
 
 
@@ -165,7 +167,7 @@ CAPPED_CASES = [
 
 @pytest.mark.parametrize("query, rewritten", CAPPED_CASES)
 def test_the_cap_rewrite_keeps_the_answer_variables_and_order(query: str, rewritten: bool) -> None:
-    store = _store(rows=20).reader()
+    store = _store(rows=20).engine()
     capped = capped_select(query, 100)
     assert (capped is not None) == rewritten
     assert capped is None or capped.rstrip().endswith("LIMIT 101") or "LIMIT 101" in capped
@@ -192,7 +194,7 @@ def test_an_answer_larger_than_the_pipe_arrives_whole_on_both_paths() -> None:
                                   ox.Literal(f"{i:05d} " + "x" * 200), ox.NamedNode(EX + "g"))
                           for i in range(20_000))
     query = f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?s"
-    expected = evaluate(store.reader(), query, Dataset(), None, 100_000).body
+    expected = evaluate(store.engine(), query, Dataset(), None, 100_000).body
     assert len(expected) > 4 << 20
     runner = QueryRunner(store, timeout_s=30.0, result_limit=100_000)
     try:

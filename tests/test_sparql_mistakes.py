@@ -16,7 +16,7 @@ import pytest
 from bepgraph.http.app import create_app
 from bepgraph.loading import load_all
 from bepgraph.settings import Settings
-from bepgraph.sparql_guard import MAX_NESTING, MAX_OPERATORS
+from bepgraph.endpoint.guard import MAX_NESTING, MAX_OPERATORS
 from bepgraph.store import EmbeddedStore
 
 from .bundles import MINI, write_bundle

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from bepgraph.sparql_protocol import parse_form
+from bepgraph.endpoint.protocol import parse_form
 
 # pieces that mean something to percent-decoding or to quoted-printable decoding (which the fast path uses)
 PIECES = ["a", "=", "&", "+", "%", "%4", "%41", "%3d", "%3D", "%zz", "%%41", "%e2%82%ac", "%E2%82", "%ff",

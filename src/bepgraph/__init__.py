@@ -5,5 +5,6 @@ written into the ``store``, and read back out by validation, SPARQL, GraphQL
 and the board views.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
+
 __all__ = ["__version__"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import __version__
+from .version import __version__
 from .errors import BepgraphError, BundleError, ParameterError
 from .loading import describe, load_all, load_for_use
 from .sparql import bind, find_query, named_queries

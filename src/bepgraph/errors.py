@@ -26,6 +26,7 @@ __all__ = [
     "Problem",
     "QueryError",
     "StoreError",
+    "StoreUnreachable",
 ]
 
 
@@ -90,3 +91,11 @@ class StoreError(BepgraphError):
     """The store could not be opened, reached or written."""
 
     exit_code = 3
+
+
+class StoreUnreachable(StoreError):
+    """A remote store did not answer a request handed on to it; *timed_out* when it was too slow."""
+
+    def __init__(self, detail: str, timed_out: bool = False) -> None:
+        super().__init__(detail)
+        self.timed_out = timed_out

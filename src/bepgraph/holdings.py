@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from .errors import Problem
-from .namespaces import BEP, graph_iri, split_entity_iri
+from .namespaces import BEP, DCTERMS, RDF, graph_iri, split_entity_iri
 from .sources.bundle import MAX_PROBLEMS, Row
 from .sources.ntriples import bep, literal
 from .sources.tables import Table
@@ -49,9 +49,9 @@ __all__ = [
 
 REPEATS = BEP + "repeats"
 REPEATS_ROW = BEP + "repeatsRow"
-_SOURCE = "http://purl.org/dc/terms/source"
-_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-_IDENTIFIER = "<http://purl.org/dc/terms/identifier>"
+_SOURCE = DCTERMS + "source"
+_RDF_TYPE = f"<{RDF}type>"
+_IDENTIFIER = f"<{DCTERMS}identifier>"
 _BATCH = 1000
 _BUNDLE_PREFIX = graph_iri("bundle/")
 

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from .errors import BundleError, FilingError, ParameterError
 from .holdings import REPEATS, REPEATS_ROW, Beside, Holdings, RowJudge, canonical, judge_lines, row_counts, transfers
-from . import raw_writes
+from .raw_writes import settle as raw_settle
 from .namespaces import BEP, graph_iri
 from .resources import example_bundle, filing_path, ontology_files
 from .sources.bundle import BundleSource, read_bundle
@@ -276,7 +276,7 @@ def load_all(
     finally:
         for source in sources:
             source.close()
-    raw_writes.settle(store)  # a bundle may state what a graph written raw holds
+    raw_settle(store)  # a bundle may state what a graph written raw holds
     return report
 
 

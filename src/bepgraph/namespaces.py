@@ -14,9 +14,17 @@ __all__ = [
     "BASE",
     "BEP",
     "DATA",
+    "DCTERMS",
     "GRAPH",
     "PREFIXES",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SH",
+    "SKOS",
+    "XSD",
     "KIND_OF_TABLE",
+    "OWL",
     "TABLE_OF_KIND",
     "entity_iri",
     "graph_iri",
@@ -29,19 +37,28 @@ BEP = BASE + "ontology#"
 DATA = BASE + "id/"
 GRAPH = BASE + "graph/"
 
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SH = "http://www.w3.org/ns/shacl#"
+PROV = "http://www.w3.org/ns/prov#"
+OWL = "http://www.w3.org/2002/07/owl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS = "http://purl.org/dc/terms/"
+
 PREFIXES: dict[str, str] = {
     "bep": BEP,
     "bepid": DATA,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "prov": PROV,
     "org": "http://www.w3.org/ns/org#",
     "time": "http://www.w3.org/2006/time#",
-    "sh": "http://www.w3.org/ns/shacl#",
+    "sh": SH,
 }
 
 # bundle table -> IRI path segment of its rows

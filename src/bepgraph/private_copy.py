@@ -12,7 +12,7 @@ back over a pipe and leaves with ``os._exit``. The parent's store is never
 written, its write generation does not move, and two dates are worked on
 side by side in two processes.
 
-Fork safety, as in :mod:`bepgraph.query_workers`: the fork happens under
+Fork safety, as in :mod:`bepgraph.endpoint.workers`: the fork happens under
 the store's write lock, so no thread of the parent is inside a write; the
 child releases its copy of that lock (held by a thread that does not exist
 there) before it writes its own copy. Readers are another matter: a thread
@@ -45,7 +45,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .errors import StoreError
-from .store import EmbeddedStore, Store
+from .store import Store
 
 __all__ = ["CHILD_TIMEOUT_S", "can_fork", "in_private_copy"]
 
@@ -60,16 +60,15 @@ _READY = b"R"
 
 def can_fork(store: Store) -> bool:
     """Whether *store* is an in-memory embedded store on a system with ``fork``."""
-    return isinstance(store, EmbeddedStore) and store.location == "memory" and hasattr(os, "fork")
+    return store.copyable_by_fork
 
 
-def _child(store: EmbeddedStore, work: Callable[[Store], object], out: int,
+def _child(store: Store, work: Callable[[Store], object], out: int,
            prepare: Callable[[Store], None] | None) -> None:  # pragma: no cover - child
     code = 0
     try:
         gc.disable()  # no finalizer of the parent's objects runs here
-        if store.write_lock.locked():
-            store.write_lock.release()  # the parent's forking thread held it; it does not exist here
+        store.after_fork()  # the parent's forking thread held the write lock; it does not exist here
         try:
             if prepare is not None:
                 prepare(store)
@@ -137,7 +136,6 @@ def in_private_copy(store: Store, work: Callable[[Store], T], what: str,
     """
     if not can_fork(store):
         raise StoreError(f"{what}: the {store.location} store cannot be copied by forking")
-    assert isinstance(store, EmbeddedStore)
     deadline = time.monotonic() + timeout_s
     for _ in range(ATTEMPTS):
         outcome = _attempt(store, work, what, deadline, prepare, timeout_s,
@@ -148,12 +146,12 @@ def in_private_copy(store: Store, work: Callable[[Store], T], what: str,
                      f"(a lock held at the fork each time)")
 
 
-def _attempt(store: EmbeddedStore, work: Callable[[Store], T], what: str, deadline: float,
+def _attempt(store: Store, work: Callable[[Store], T], what: str, deadline: float,
              prepare: Callable[[Store], None] | None, timeout_s: float, prepare_s: float) -> tuple[T] | None:
     """One fork: ``(result,)``, or None when the child did not get past *prepare* in time (fork again)."""
     read_end, write_end = os.pipe()
     try:
-        with store.write_lock, warnings.catch_warnings():
+        with store.fork_lock(), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # forking a threaded process is the point here
             pid = os.fork()
     except BaseException:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 import pyoxigraph as ox
 
 from .errors import QueryError
-from .holdings import REPEATS, Holdings, _terms
+from .holdings import REPEATS, Holdings, _terms, stated
 from .namespaces import graph_iri
 from .store import META, Store
 
@@ -151,7 +151,7 @@ def settle(store: Store, graphs: Iterable[str | None] | None = None) -> None:
 
 def _remote(store: Store) -> bool:
     # a SPARQL server's queries see the union as their default graph, so the real one is counted apart
-    return store.location.startswith(("http://", "https://"))
+    return store.forwards
 
 
 def _line(row: object) -> str:
@@ -264,8 +264,6 @@ def graph_triples(store: Store, graph: str | None) -> list[ox.Triple]:
     gave them (``holdings.stated``); a raw graph's repeated facts from its
     records.
     """
-    from .holdings import stated
-
     if graph is None:
         held = _default_held(store)
         lines = Holdings.read(store).repeats.get(DEFAULT, set())

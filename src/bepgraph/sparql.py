@@ -25,13 +25,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import ParameterError, QueryError
-from .namespaces import TABLE_OF_KIND, entity_iri
+from .namespaces import TABLE_OF_KIND, XSD, entity_iri
 from .resources import query_dir
 from .store import QueryResult, Store, Term
 
 __all__ = ["NamedQuery", "Parameter", "bind", "find_query", "named_queries", "parse_banner", "run", "to_term"]
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _SECTION = re.compile(r"^#\s*([A-Z][A-Za-z ]*):\s*(.*)$")
 _PARAM = re.compile(r"^#\s+\?([A-Za-z_]\w*)\s+(\S+)\s*(.*)$")
 _COLUMN = re.compile(r"^#\s+\?([A-Za-z_]\w*)\s*(.*)$")

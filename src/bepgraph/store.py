@@ -18,28 +18,32 @@ group, the same way for both backends: user text never becomes query text.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Union
+from typing import IO, Hashable, Union
 from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
-from .errors import QueryError, StoreError
-from .namespaces import BEP, graph_iri
+from .errors import QueryError, StoreError, StoreUnreachable
+from .namespaces import BEP, DCTERMS, PROV, RDF, XSD, graph_iri
+from .resources import query_dir
+from .sparql_lexer import tokens
 
 __all__ = [
     "Commit",
     "EmbeddedStore",
+    "Forwarded",
     "QueryResult",
     "RemoteStore",
     "Store",
@@ -58,15 +62,11 @@ _PENDING = BEP + "pendingGraph"
 _COMMITTED = BEP + "committed"
 _MOVES_TO = BEP + "movesTo"  # in the journal of a committed load: staging graph -> the graph it becomes
 _ADDS_TO = BEP + "addsTo"  # likewise, for a staging graph of records added to graph/meta
-_PROV = "http://www.w3.org/ns/prov#"
-_DCT = "http://purl.org/dc/terms/"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 
-_TOKEN = re.compile(
-    r"""(?P<skip>\#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|<[^<>"{}|^`\\\s]*>)"""
-    r"""|(?P<where>(?<![\w:?$])WHERE\s*\{)"""
-    r"""|(?P<construct>(?<![\w:?$])CONSTRUCT\b)|(?P<brace>\{)""",
-    re.IGNORECASE,
+_TOKEN = tokens(
+    r"""(?P<where>(?<![\w:?$])WHERE\s*\{)""",
+    r"""(?P<construct>(?<![\w:?$])CONSTRUCT\b)|(?P<brace>\{)""",
+    flags=re.IGNORECASE,
 )
 
 
@@ -123,21 +123,21 @@ def provenance_quads(graph: str, source: str, sha256: str, extra: Mapping[str, s
     g, meta = ox.NamedNode(graph), ox.NamedNode(META)
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     quads = [
-        ox.Quad(g, ox.NamedNode(_PROV_TYPE), ox.NamedNode(_PROV + "Entity"), meta),
-        ox.Quad(g, ox.NamedNode(_DCT + "source"), ox.Literal(source), meta),
+        ox.Quad(g, ox.NamedNode(_PROV_TYPE), ox.NamedNode(PROV + "Entity"), meta),
+        ox.Quad(g, ox.NamedNode(DCTERMS + "source"), ox.Literal(source), meta),
         ox.Quad(g, ox.NamedNode(BEP + "sha256"), ox.Literal(sha256), meta),
-        ox.Quad(g, ox.NamedNode(_PROV + "generatedAtTime"),
-                ox.Literal(now, datatype=ox.NamedNode(_XSD + "dateTime")), meta),
+        ox.Quad(g, ox.NamedNode(PROV + "generatedAtTime"),
+                ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")), meta),
     ]
     path = Path(source)
     if path.is_absolute():
-        quads.append(ox.Quad(g, ox.NamedNode(_PROV + "wasDerivedFrom"), ox.NamedNode(path.as_uri()), meta))
+        quads.append(ox.Quad(g, ox.NamedNode(PROV + "wasDerivedFrom"), ox.NamedNode(path.as_uri()), meta))
     for key, value in (extra or {}).items():
         quads.append(ox.Quad(g, ox.NamedNode(BEP + key), ox.Literal(value), meta))
     return quads
 
 
-_PROV_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_PROV_TYPE = RDF + "type"
 
 
 @dataclass
@@ -183,10 +183,39 @@ def _quad_text(quad: ox.Quad) -> str:
     return f"GRAPH {quad.graph_name} {{ {quad.subject} {quad.predicate} {quad.object} }}"
 
 
+@dataclass(frozen=True)
+class Forwarded:
+    """A remote server's answer to a request the endpoint handed on as it came: status, headers, body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip()
+
+
 class Store(ABC):
-    """The graph, wherever it lives. Readers query; only loaders replace graphs."""
+    """The graph, wherever it lives. Readers query; only loaders replace graphs.
+
+    Besides reading and writing, the interface offers what the doors need so
+    that none of them asks which class it was given: :meth:`generation` (has
+    the data changed?), the fork hooks the SPARQL endpoint's query processes
+    use (:attr:`forkable`, :meth:`fork_lock`, :meth:`write_count`,
+    :meth:`fork_reader`), an update with the Protocol's base IRI
+    (:meth:`protocol_update`), and, for a store that is itself a SPARQL
+    server, the requests handed on to it as they came (:attr:`forwards`,
+    :meth:`forward_query`, :meth:`forward_update`, :meth:`forward_graph_store`).
+    """
 
     location: str
+    #: whether a forked process can read this store's data (it lives in this process)
+    forkable: bool = False
+    #: whether a fork of this process may write its copy of the data without touching the served store
+    copyable_by_fork: bool = False
+    #: whether the endpoint hands queries, updates and Graph Store requests to this store's own server
+    forwards: bool = False
 
     @abstractmethod
     def query(
@@ -267,6 +296,69 @@ class Store(ABC):
         self.abort(graphs)
         return graphs
 
+    # --- has the data changed? ------------------------------------------------------------------
+
+    def generation(self) -> Hashable:
+        """Equal answers mean the same data: the one answer to "is a cached answer stale?".
+
+        A store that counts no writes (a remote server) answers with the
+        provenance of its loaded sources (graph/meta): every load changes it.
+        """
+        rows = self.query((query_dir() / "internal" / "store-generation.rq").read_text(encoding="utf-8"))
+        return ("provenance", tuple((r["graph"].value, r["sha"].value,  # type: ignore[index,union-attr]
+                                     "" if r["at"] is None else r["at"].value)  # type: ignore[index,union-attr]
+                                    for r in rows))  # type: ignore[union-attr]
+
+    def write_count(self) -> int | None:
+        """Writes so far, counting every one (a fork's copy is stale once it changes); None when not counted."""
+        return None
+
+    def restored(self, before: int, after: int) -> None:
+        """The writes from count *before* to *after* left the data as it was (a scratch graph written and
+        removed): :meth:`generation` does not change for them."""
+
+    # --- the fork hooks of the SPARQL endpoint's query processes -------------------------------
+
+    def fork_lock(self) -> AbstractContextManager[object]:
+        """Held while forking a process that reads the data, so no write is half done in its copy."""
+        raise StoreError(f"the {self.location} store cannot be read by a forked process")
+
+    def after_fork(self) -> None:
+        """Run in a forked child first: lets go of what the parent's forking thread held."""
+
+    def fork_reader(self) -> ox.Store:
+        """In a forked query process: the pyoxigraph store it reads (an on-disk one reopened read-only)."""
+        raise StoreError(f"the {self.location} store cannot be read by a forked process")
+
+    def engine(self) -> ox.Store:
+        """The pyoxigraph store of a private forked copy, to evaluate a query on as the endpoint does."""
+        raise StoreError(f"the {self.location} store has no pyoxigraph engine in this process")
+
+    # --- the SPARQL Protocol's update, in place --------------------------------------------------
+
+    def protocol_update(self, text: str, base_iri: str | None) -> None:
+        """Run an endpoint's update in place with its base IRI, raising pyoxigraph's own errors
+        (SyntaxError, RuntimeError for a failed operation, OSError for a store or a LOAD source that
+        cannot be read) so the endpoint can say whose fault it was."""
+        raise StoreError(f"the SPARQL endpoint cannot update a {type(self).__name__}")
+
+    # --- requests handed on to a store that is itself a SPARQL server ---------------------------
+
+    def forward_query(self, text: str, default_graphs: Sequence[str], named_graphs: Sequence[str],
+                      timeout_s: float) -> Forwarded:
+        """The server's answer to a Protocol query, as it came (raises :class:`StoreUnreachable`)."""
+        raise StoreError(f"the SPARQL endpoint cannot serve a {type(self).__name__}")
+
+    def forward_update(self, text: str, using: Sequence[str], using_named: Sequence[str],
+                       timeout_s: float) -> Forwarded:
+        """The server's answer to a Protocol update, as it came (raises :class:`StoreUnreachable`)."""
+        raise StoreError(f"the SPARQL endpoint cannot update a {type(self).__name__}")
+
+    def forward_graph_store(self, method: str, params: Mapping[str, str], body: bytes | None,
+                            headers: Mapping[str, str]) -> Forwarded:
+        """The server's own Graph Store endpoint's answer to a request, as it came."""
+        raise StoreError(f"the {self.location} store has no Graph Store endpoint to forward to")
+
     def count(self, graph: str | None = None) -> int:
         """Number of triples in *graph*, or quads in every named graph."""
         if graph is None:
@@ -280,6 +372,13 @@ class Store(ABC):
 class EmbeddedStore(Store):
     """Oxigraph in this process: in memory (``path=None``) or on disk."""
 
+    forkable = True
+
+    @property
+    def copyable_by_fork(self) -> bool:  # type: ignore[override]
+        """In memory only: an on-disk store's RocksDB threads do not survive a fork."""
+        return self.location == "memory" and hasattr(os, "fork")
+
     def __init__(self, path: Path | None = None) -> None:
         try:
             self._store = ox.Store(str(path)) if path else ox.Store()
@@ -288,6 +387,8 @@ class EmbeddedStore(Store):
         self.location = str(path) if path else "memory"
         self._write_lock = threading.Lock()
         self._generation = 0
+        self._aliases: dict[int, int] = {}  # write count -> the count whose data it holds again
+        self._aliases_lock = threading.Lock()
         if path is not None:
             self.recover()  # a load killed mid-way left graphs no commit made visible
 
@@ -356,31 +457,47 @@ class EmbeddedStore(Store):
             return []
         return super().recover()
 
-    @property
-    def generation(self) -> int:
+    def generation(self) -> Hashable:
+        """The write count, less the writes that left the data as it was (:meth:`Store.restored`)."""
+        with self._aliases_lock:
+            return ("writes", self._aliases.get(self._generation, self._generation))
+
+    def write_count(self) -> int:
         """Changes with every write, so readers holding a copy (the endpoint's query processes) know it is stale.
 
         Handing out :attr:`oxigraph` counts as a write, since the caller may
-        write through it; the endpoint reads through :meth:`reader` instead.
+        write through it.
         """
         return self._generation
 
-    def mark_written(self) -> None:
-        """Count a write done to the raw store (callers that wrote through :attr:`oxigraph` under the lock)."""
-        self._generation += 1
+    def restored(self, before: int, after: int) -> None:
+        with self._aliases_lock:
+            self._aliases[after] = self._aliases.get(before, before)
 
-    def reader(self) -> ox.Store:
-        """The underlying pyoxigraph store, for reading only: taking it is not counted as a write."""
+    def fork_lock(self) -> threading.Lock:
+        """The write lock: every writer holds it, so a fork under it never copies a write half done."""
+        return self._write_lock
+
+    def after_fork(self) -> None:
+        if self._write_lock.locked():
+            self._write_lock.release()  # the parent's forking thread held it; it does not exist here
+
+    def fork_reader(self) -> ox.Store:
+        return self._store if self.location == "memory" else ox.Store.read_only(self.location)
+
+    def engine(self) -> ox.Store:
         return self._store
 
-    @property
-    def write_lock(self) -> threading.Lock:
-        """Held by every writer; the SPARQL endpoint holds it while it forks a query process."""
-        return self._write_lock
+    def protocol_update(self, text: str, base_iri: str | None) -> None:
+        with self._write_lock:
+            try:
+                self._store.update(text, base_iri=base_iri)
+            finally:
+                self._generation += 1  # the query processes forked before now are retired
 
     @property
     def oxigraph(self) -> ox.Store:
-        """The underlying pyoxigraph store, for the benchmark and the SPARQL endpoint (counted as a write)."""
+        """The underlying pyoxigraph store, for the benchmark and tests that write raw (counted as a write)."""
         self._generation += 1
         return self._store
 
@@ -469,6 +586,8 @@ class RemoteStore(Store):
     default to Oxigraph's layout beside it (``/update``, ``/store``).
     """
 
+    forwards = True
+
     def __init__(
         self,
         query_url: str,
@@ -513,6 +632,40 @@ class RemoteStore(Store):
             # triples, as the embedded store's CONSTRUCT gives (the parser yields default-graph quads)
             return (quad.triple for quad in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
         raise StoreError(f"the SPARQL server answered with an unexpected content type '{kind}'")
+
+    def forward_query(self, text: str, default_graphs: Sequence[str], named_graphs: Sequence[str],
+                      timeout_s: float) -> Forwarded:
+        params = [("query", text)]
+        params += [("default-graph-uri", g) for g in default_graphs]
+        params += [("named-graph-uri", g) for g in named_graphs]
+        return self._forward(self.query_url, str(httpx.QueryParams(params)), timeout_s, {
+            "Accept": "application/sparql-results+json, application/n-triples;q=0.9",
+            "Content-Type": "application/x-www-form-urlencoded"})
+
+    def forward_update(self, text: str, using: Sequence[str], using_named: Sequence[str],
+                       timeout_s: float) -> Forwarded:
+        params = [("update", text)] + [("using-graph-uri", g) for g in using] \
+            + [("using-named-graph-uri", g) for g in using_named]
+        return self._forward(self.update_url, str(httpx.QueryParams(params)), timeout_s,
+                             {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def _forward(self, url: str, content: str, timeout_s: float, headers: Mapping[str, str]) -> Forwarded:
+        try:
+            response = self._http.post(url, content=content, timeout=timeout_s, headers=dict(headers))
+        except httpx.TimeoutException as exc:
+            raise StoreUnreachable(str(exc), timed_out=True) from None
+        except httpx.HTTPError as exc:
+            raise StoreUnreachable(str(exc)) from None
+        return Forwarded(response.status_code, dict(response.headers), response.content)
+
+    def forward_graph_store(self, method: str, params: Mapping[str, str], body: bytes | None,
+                            headers: Mapping[str, str]) -> Forwarded:
+        try:
+            answer = httpx.request(method, self.gsp_url, params=dict(params), content=body or None,
+                                   headers=dict(headers), timeout=300.0)
+        except httpx.HTTPError as exc:
+            raise StoreUnreachable(str(exc)) from None
+        return Forwarded(answer.status_code, dict(answer.headers), answer.content)
 
     def update(self, text: str) -> None:
         self._post(self.update_url, content=text.encode(),

@@ -20,11 +20,11 @@ from typing import Any
 
 from ..sparql import find_query
 from ..store import Store
-from ..validation.cache import answers, cached_validation
-from ..validation.cache import generation as loaded_generation
+from ..validation.cache import answers
+from ..validation.run import cached_validation
 from ..validation.findings import Report
 from ..validation.overlay import with_derived
-from .fields import to_python
+from ..terms import to_python
 
 __all__ = ["AgreementInterval", "AsOfCache", "PlanInterval", "Snapshot", "TrusteeState"]
 
@@ -127,13 +127,9 @@ class AsOfCache:
         self._lock = threading.Lock()
         self._snapshots: OrderedDict[tuple[Any, date, bool], Snapshot] = OrderedDict()
 
-    def generation(self, store: Store) -> Any:
-        """The generation of the loaded facts (``validation.cache.generation``)."""
-        return loaded_generation(store)
-
     def cached(self, store: Store, as_of: date, findings: bool = False) -> Snapshot | None:
         """The snapshot for *as_of* if it is already known for the loaded data, without computing anything."""
-        gen = self.generation(store)
+        gen = store.generation()
         with self._lock:
             known = self._snapshots.get((gen, as_of, True))
             if known is None and not findings:
@@ -141,7 +137,7 @@ class AsOfCache:
             return known
 
     def _get(self, store: Store, as_of: date, findings: bool) -> Snapshot:
-        gen = self.generation(store)
+        gen = store.generation()
         snap = read_snapshot(store, as_of, findings)
         with self._lock:
             key = (gen, as_of, findings)

@@ -10,9 +10,10 @@ from enum import Enum
 import pyoxigraph as ox
 import strawberry
 
-from ..namespaces import BEP
+from ..namespaces import BEP, XSD
 from ..sparql import find_query
-from .fields import DESCRIPTION, Entity, bool_field, date_field, decimal_field, entity_id, lazy, ref_field, refs_field, text_field, to_python, types_of
+from ..terms import to_python
+from .fields import DESCRIPTION, Entity, bool_field, date_field, decimal_field, entity_id, lazy, ref_field, refs_field, text_field, types_of
 from .kinds import BENEFITS, EXPENDITURES
 from .lists import children_field
 
@@ -23,7 +24,6 @@ OrganizationRef, organization = lazy("organizations", "Organization")
 AgreementRef, agreement = lazy("agreements", "Agreement")
 TransactionRef, transaction_of = lazy("brokerage", "Transaction")
 BenefitRef, benefit_of = lazy("brokerage", "Benefit")
-XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 @strawberry.type(description="What a Brokerage Payment or Credit was spent on (plan ¶2).")

@@ -21,36 +21,33 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from ..namespaces import XSD
 from ..sparql import find_query
 from ..store import Store, Term
+from .question import PageQuestion, Row
 
-if TYPE_CHECKING:
-    from .loaders import PageQuestion
 
 __all__ = ["DAY_QUERIES", "Calendars", "dated_rows", "is_dated"]
 
 DAY_QUERIES = 8  # days read one by one, at most, before the sorted query takes over
-XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
+XSD_DATE = XSD + "date"
 LAST = "\U0010ffff"  # sorts after every IRI: a cursor past the whole of a day, ascending
 
-Row = tuple[str, Term]
 Day = tuple[date, ox.Literal]
 
 
 class Calendars:
     """The days on which each date property has values, per generation of the loaded data (app-wide)."""
 
-    def __init__(self, generation: Callable[[Store], object]) -> None:
-        self._generation = generation
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._known: dict[tuple[object, str], list[Day] | None] = {}
 
     def _read(self, store: Store, prop: str) -> list[Day] | None:
-        key = (self._generation(store), prop)
+        key = (store.generation(), prop)
         with self._lock:
             if key not in self._known:
                 self._known = {k: v for k, v in self._known.items() if k[0] == key[0]}  # drop old generations
@@ -64,18 +61,18 @@ class Calendars:
     async def days(self, store: Store, prop: str) -> list[Day] | None:
         """The sorted days of *prop*, or None when some value is not a plain date: from the cache on the
         event loop, or read in a worker thread (seconds at a million trades) so the loop keeps serving."""
-        key = (self._generation(store), prop)
+        key = (store.generation(), prop)
         if key in self._known:
             return self._known[key]
         return await asyncio.to_thread(self._read, store, prop)
 
 
-def is_dated(question: "PageQuestion") -> bool:
+def is_dated(question: PageQuestion) -> bool:
     """Whether a list question is ordered by the date it is ranged by (trades, benefits by date)."""
     return question.range_by is not None and question.sort_by == question.range_by
 
 
-def _window(days: list[Day], question: "PageQuestion") -> list[Day]:
+def _window(days: list[Day], question: PageQuestion) -> list[Day]:
     """The days a page may hold, in page order, from the cursor's day on."""
     q = question
     low = date.fromisoformat(q.low.value) if q.low is not None else None
@@ -87,7 +84,7 @@ def _window(days: list[Day], question: "PageQuestion") -> list[Day]:
     return kept[::-1] if q.descending else kept
 
 
-def _past_cursor(rows: list[Row], question: "PageQuestion") -> list[Row]:
+def _past_cursor(rows: list[Row], question: PageQuestion) -> list[Row]:
     q = question
     if q.after is None:
         return rows
@@ -97,8 +94,8 @@ def _past_cursor(rows: list[Row], question: "PageQuestion") -> list[Row]:
     return [r for r in rows if (date.fromisoformat(r[1].value), r[0]) > cursor]
 
 
-def dated_rows(store: Store, question: "PageQuestion", parent: str | None, days: list[Day], limit: int,
-               sorted_rows: Callable[["PageQuestion"], Sequence[Row]]) -> list[Row]:
+def dated_rows(store: Store, question: PageQuestion, parent: str | None, days: list[Day], limit: int,
+               sorted_rows: Callable[[PageQuestion], Sequence[Row]]) -> list[Row]:
     """At least *limit* rows of the page (or all there are), reading day by day, then the sorted query.
 
     *sorted_rows* asks the ordinary (sorted) list query for a question.

@@ -18,8 +18,9 @@ from typing import Any, Optional, TypeVar
 import pyoxigraph as ox
 import strawberry
 
-from ..namespaces import BEP, split_entity_iri
+from ..namespaces import BEP, DCTERMS, RDF, RDFS, split_entity_iri
 from ..store import Term
+from ..terms import to_python
 from .context import Context, request_loaders
 
 __all__ = [
@@ -38,17 +39,16 @@ __all__ = [
     "refs_field",
     "text_field",
     "texts_field",
-    "to_python",
     "types_of",
 ]
 
 Props = dict[str, list[Term]]
 T = TypeVar("T")
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-DCT_ID = "http://purl.org/dc/terms/identifier"
-COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
-DESCRIPTION = "http://purl.org/dc/terms/description"
+RDF_TYPE = RDF + "type"
+LABEL = RDFS + "label"
+DCT_ID = DCTERMS + "identifier"
+COMMENT = RDFS + "comment"
+DESCRIPTION = DCTERMS + "description"
 
 
 def prop(name: str) -> str:
@@ -60,22 +60,6 @@ def entity_id(iri: str) -> str:
     """The bundle id of an entity IRI (the IRI itself for anything else)."""
     split = split_entity_iri(iri)
     return split[1] if split else iri
-
-
-def to_python(term: Term) -> Any:
-    """A literal as the Python value of its datatype; an IRI as its string."""
-    if isinstance(term, ox.Literal):
-        dt = term.datatype.value.rsplit("#", 1)[-1]
-        if dt == "date":
-            return date.fromisoformat(term.value)
-        if dt == "decimal":
-            return Decimal(term.value)
-        if dt == "integer":
-            return int(term.value)
-        if dt == "boolean":
-            return term.value == "true"
-        return term.value
-    return term.value
 
 
 async def props_of(info: strawberry.Info[Context, None], iri: str) -> Props:

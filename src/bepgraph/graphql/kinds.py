@@ -12,18 +12,22 @@ from enum import Enum
 import pyoxigraph as ox
 import strawberry
 
-from ..namespaces import BEP, entity_iri
+from ..namespaces import BEP, RDF, XSD, entity_iri
+from ..sources.tables import TABLES
+from .errors import UserInputError
 from .fields import DCT_ID, LABEL
 from .lists import FilterParts, ListKind
 from .pagination import SortDirection
 
 __all__ = [
     "AGREEMENTS", "BALLOTS", "BENEFITS", "EVENTS", "EXPENDITURES", "MATTERS", "MEETINGS", "ORGANIZATIONS",
-    "RECORDS", "RELATIONSHIPS", "REPORTS", "SERIES", "SHAREHOLDER_VOTES", "TRANSACTIONS", "TRUSTEES",
+    "RECORDS", "RELATIONSHIPS", "REPORTS", "ROLE_CLASSES", "SERIES", "SHAREHOLDER_VOTES", "TRANSACTIONS", "TRUSTEES",
     "DateFilter", "Severity", "TransactionFilter",
 ]
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+# role code of organizations.csv -> class (``other`` is any organization, not a role of its own)
+ROLE_CLASSES: dict[str, str] = {code: cls for code, cls in TABLES["organizations"].column("roles").classes.items()
+                                if code != "other"}
 
 
 def _date(value: date | None) -> ox.Literal | None:
@@ -69,15 +73,11 @@ class OrganizationFilter:
     role: str | None = strawberry.field(default=None, description="A role code of organizations.csv, e.g. `broker_dealer`.")
 
     def parts(self) -> FilterParts:
-        from .organizations import ROLE_CLASSES
-
         if self.role is None:
             return None, None, ()
         if self.role not in ROLE_CLASSES:
-            from .errors import UserInputError
-
             raise UserInputError(f"'{self.role}' is not a role; roles are {', '.join(sorted(ROLE_CLASSES))}")
-        rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+        rdf_type = RDF + "type"
         return None, None, ((rdf_type, ox.NamedNode(BEP + ROLE_CLASSES[self.role])),)
 
 

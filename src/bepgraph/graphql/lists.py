@@ -17,7 +17,7 @@ import strawberry
 from ..namespaces import BEP
 from ..store import Term
 from .fields import prop
-from .loaders import PageQuestion
+from .question import PageQuestion
 from .pagination import Connection, SortDirection, page_of_children, page_of_list
 
 __all__ = ["FilterParts", "ListKind", "children_field", "list_field", "question_for"]

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from ..sources.tables import TABLES
 from .fields import LABEL, Entity, lazy, text_field, types_of
-from .kinds import AGREEMENTS, BENEFITS, EXPENDITURES, RELATIONSHIPS, SERIES, TRANSACTIONS
+from .kinds import AGREEMENTS, BENEFITS, EXPENDITURES, RELATIONSHIPS, ROLE_CLASSES, SERIES, TRANSACTIONS
 from .lists import children_field
 
 __all__ = ["ROLE_CLASSES", "Organization"]
 
-# role code of organizations.csv -> class (``other`` is any organization, not a role of its own)
-ROLE_CLASSES: dict[str, str] = {code: cls for code, cls in TABLES["organizations"].column("roles").classes.items()
-                                if code != "other"}
 _ROLE_OF_CLASS = {cls: code for code, cls in ROLE_CLASSES.items()}
 
 SeriesRef, series = lazy("series", "Series")

@@ -22,9 +22,10 @@ import strawberry
 
 from .context import Context
 from .errors import UserInputError
-from .fields import to_python, with_props
+from ..terms import to_python
+from .fields import with_props
 from .prefetch import prefetch_references
-from .loaders import PAGE_LIMIT, PageQuestion, Row
+from .question import PAGE_LIMIT, PageQuestion, Row
 
 __all__ = ["Connection", "Edge", "PageInfo", "SortDirection", "decode_cursor", "encode_cursor",
            "page_of_children", "page_of_list", "page_of_sorted", "page_of_values"]

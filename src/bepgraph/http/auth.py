@@ -11,7 +11,8 @@ from fastapi import Request
 
 from ..errors import ParameterError
 from ..settings import Settings
-from ..sparql_protocol import ProtocolError, token_matches
+from ..endpoint.protocol import ProtocolError
+from ..endpoint.token import token_matches
 
 __all__ = ["require_writer", "check_update_settings"]
 

@@ -31,7 +31,7 @@ from starlette.routing import Match
 from starlette.types import Message, Receive, Scope, Send
 
 from ..settings import Settings
-from ..sparql_protocol import token_matches
+from ..endpoint.token import token_matches
 
 __all__ = ["BODY_IDLE_S", "BodyRefused", "guarded"]
 

@@ -24,7 +24,7 @@ from ..graphql.context import Context
 from ..graphql.dated import Calendars
 from ..graphql.schema import build_schema
 from ..settings import Settings
-from ..sparql_protocol import ProtocolError, negotiate
+from ..endpoint.protocol import ProtocolError, negotiate
 
 __all__ = ["graphql_router"]
 
@@ -107,7 +107,7 @@ class _Router(GraphQLRouter[Context, None]):
 def graphql_router(settings: Settings) -> APIRouter:
     """The /graphql router: the endpoint (GET and POST) and GraphiQL's files under /graphql/static."""
     as_of = AsOfCache()
-    calendars = Calendars(as_of.generation)
+    calendars = Calendars()
 
     async def context(request: Request) -> Context:
         # a coroutine, so FastAPI builds the context on the event loop: a plain function would cost

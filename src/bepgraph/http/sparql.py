@@ -1,7 +1,7 @@
 """``/sparql``: the SPARQL 1.1 Protocol door, its service description and YASGUI for people.
 
 This module only reads requests and writes responses; negotiation, the
-dataset, the timeout and the result cap live in :mod:`bepgraph.sparql_protocol`.
+dataset, the timeout and the result cap live in :mod:`bepgraph.endpoint`.
 Query handlers are ``async``: the query runs in a worker process and the
 event loop waits on its pipe, so a long query holds no thread and the loop
 goes on serving others (a thread hop per request cost milliseconds on a
@@ -23,7 +23,9 @@ from starlette.datastructures import URL
 from starlette.types import Receive, Scope
 
 from ..settings import Settings
-from ..sparql_protocol import GRAPH_FORMATS, Dataset, ProtocolError, QueryRunner, negotiate, parse_form
+from ..endpoint.protocol import (GRAPH_FORMATS, Dataset, ProtocolError, body_text, every, media_of, negotiate,
+                                 parse_form, single, utf8_only)
+from ..endpoint.runner import QueryRunner
 from .auth import require_writer
 
 __all__ = ["router", "direct_response", "get_runner", "problem"]
@@ -78,40 +80,8 @@ def _url_params(request: Request) -> list[tuple[str, str]]:
         raise ProtocolError(400, "the query string is not valid UTF-8") from None
 
 
-def _single(params: list[tuple[str, str]], name: str) -> str | None:
-    values = [v for k, v in params if k == name]
-    if len(values) > 1:
-        raise ProtocolError(400, f"the request gives '{name}' {len(values)} times; give it once")
-    return values[0] if values else None
-
-
-def _all(params: list[tuple[str, str]], name: str) -> list[str]:
-    return [v for k, v in params if k == name]
-
-
 def _media(request: Request) -> tuple[str, str | None]:
-    """The request's media type and charset (None when it names none)."""
-    raw = request.headers.get("content-type")
-    if not raw:
-        raise ProtocolError(415, "a POST needs a Content-Type: application/x-www-form-urlencoded, "
-                                 "application/sparql-query or application/sparql-update", "UnsupportedMediaType")
-    parts = [p.strip() for p in raw.split(";")]
-    charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in parts[1:]
-                    if p.lower().startswith("charset=")), None)
-    return parts[0].lower(), charset
-
-
-def _utf8_only(charset: str | None) -> None:
-    if charset not in (None, "utf-8", "utf8"):
-        raise ProtocolError(415, f"the body must be UTF-8, not {charset}", "UnsupportedMediaType")
-
-
-def _text(body: bytes, charset: str | None) -> str:
-    _utf8_only(charset)
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProtocolError(400, f"the body is not valid UTF-8: {exc}") from None
+    return media_of(request.headers.get("content-type"))
 
 
 async def _run(request: Request, runner: QueryRunner, params: list[tuple[str, str]],
@@ -122,13 +92,13 @@ async def _run(request: Request, runner: QueryRunner, params: list[tuple[str, st
         raise ProtocolError(400, "the request gives neither 'query' nor 'update'")
     if update is not None:
         require_writer(request)
-        if _all(params, "default-graph-uri") or _all(params, "named-graph-uri"):
+        if every(params, "default-graph-uri") or every(params, "named-graph-uri"):
             raise ProtocolError(400, "an update takes using-graph-uri/using-named-graph-uri, not default-graph-uri")
-        await run_in_threadpool(runner.update, update, _all(params, "using-graph-uri"),
-                                _all(params, "using-named-graph-uri"), _endpoint(request))
+        await run_in_threadpool(runner.update, update, every(params, "using-graph-uri"),
+                                every(params, "using-named-graph-uri"), _endpoint(request))
         return Response(status_code=204)
     assert query is not None  # one of the two, checked above
-    dataset = Dataset.of(_all(params, "default-graph-uri"), _all(params, "named-graph-uri"))
+    dataset = Dataset.of(every(params, "default-graph-uri"), every(params, "named-graph-uri"))
     answer = await runner.query_async(query, dataset, request.headers.get("accept"), _endpoint(request))
     return Response(memoryview(answer.body), media_type=answer.media_type)  # sent as it is, not copied
 
@@ -159,9 +129,9 @@ async def sparql_get(request: Request) -> Response:
     """A query in the URL; without one, YASGUI for a browser or the service description for a program."""
     try:
         params = _url_params(request)
-        if _single(params, "update") is not None:
+        if single(params, "update") is not None:
             raise ProtocolError(400, "an update must be sent with POST, not GET")
-        query = _single(params, "query")
+        query = single(params, "query")
         if query is None:
             if _wants_html(request):
                 return HTMLResponse((STATIC / "sparql.html").read_text(encoding="utf-8"))
@@ -180,18 +150,18 @@ async def sparql_post(request: Request) -> Response:
         params = _url_params(request)
         media, charset = _media(request)
         if media == "application/x-www-form-urlencoded":
-            _utf8_only(charset)
+            utf8_only(charset)
             try:
                 params += parse_form(body)  # strict: raw bytes and escapes alike must be UTF-8
             except UnicodeDecodeError:
                 raise ProtocolError(400, "the form is not valid UTF-8") from None
-            return await _run(request, runner, params, _single(params, "query"), _single(params, "update"))
+            return await _run(request, runner, params, single(params, "query"), single(params, "update"))
         if media == "application/sparql-query":
-            if _single(params, "query") is not None:
+            if single(params, "query") is not None:
                 raise ProtocolError(400, "a direct POST carries the query in its body, not in the URL")
-            return await _run(request, runner, params, _text(body, charset), None)
+            return await _run(request, runner, params, body_text(body, charset), None)
         if media == "application/sparql-update":
-            return await _run(request, runner, params, None, _text(body, charset))
+            return await _run(request, runner, params, None, body_text(body, charset))
         raise ProtocolError(415, f"'{media}' is not a SPARQL Protocol media type; use "
                                  "application/x-www-form-urlencoded, application/sparql-query or "
                                  "application/sparql-update", "UnsupportedMediaType")

@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import BundleError, Problem
-from ..namespaces import entity_iri
+from ..namespaces import DCTERMS, RDF, entity_iri
 from .files import irregular_bundle_files
 from .ntriples import bep, iri, literal, typed
 from .tables import CATEGORY_CODES, TABLE_ORDER, TABLES, Column, Table
 
 __all__ = ["BundleSource", "Row", "read_bundle"]
 
-RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-IDENTIFIER = "<http://purl.org/dc/terms/identifier>"
+RDF_TYPE = f"<{RDF}type>"
+IDENTIFIER = f"<{DCTERMS}identifier>"
 MAX_PROBLEMS = 200
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")

@@ -15,16 +15,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..errors import FilingError
-from ..namespaces import DATA, entity_iri
+from ..namespaces import DATA, DCTERMS, RDF, RDFS, entity_iri
 from .files import irregular_file
 from .ntriples import bep, iri, literal, triple, typed
 
 __all__ = ["Filing", "Party", "ScheduleSeries", "read_filing", "slug", "filing_triples"]
 
-RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
-IDENTIFIER = "<http://purl.org/dc/terms/identifier>"
-IS_PART_OF = "<http://purl.org/dc/terms/isPartOf>"
+RDF_TYPE = f"<{RDF}type>"
+LABEL = f"<{RDFS}label>"
+IDENTIFIER = f"<{DCTERMS}identifier>"
+IS_PART_OF = f"<{DCTERMS}isPartOf>"
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _PAGE = re.compile(r"^\s*<PAGE>\s*$", re.MULTILINE)

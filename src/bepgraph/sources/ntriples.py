@@ -8,7 +8,7 @@ N-Triples grammar, so no cell can break out of its literal.
 
 from __future__ import annotations
 
-from ..namespaces import BEP
+from ..namespaces import BEP, XSD
 
 __all__ = [
     "XSD",
@@ -19,7 +19,6 @@ __all__ = [
     "triple",
 ]
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 

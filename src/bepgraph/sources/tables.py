@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..namespaces import DCTERMS, RDFS
+
 __all__ = ["CATEGORY_CODES", "Column", "Table", "TABLES", "TABLE_ORDER"]
 
 CellType = Literal["string", "date", "decimal", "boolean", "enum", "ref"]
@@ -47,9 +49,9 @@ class Table:
 
 
 ID = Column("id", "string", required=True)
-LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
-COMMENT = "<http://www.w3.org/2000/01/rdf-schema#comment>"
-DESCRIPTION = "<http://purl.org/dc/terms/description>"
+LABEL = f"<{RDFS}label>"
+COMMENT = f"<{RDFS}comment>"
+DESCRIPTION = f"<{DCTERMS}description>"
 
 ORG = ("organizations",)
 SERIES = ("series",)

@@ -9,10 +9,10 @@ makes every older answer unreachable (they are dropped at once). The cache
 is bounded (least recently used first out), validation runs more tightly
 than the smaller answers.
 
-The generation: an embedded store counts its writes
-(:func:`~bepgraph.validation.overlay.loaded_generation`, reads never count
-now); a remote server is asked for the sources' provenance in graph/meta
-each time.
+The generation is the store's own answer (:meth:`Store.generation`): an
+embedded store counts its writes (reads never count, nor a scratch graph
+written and removed again); a remote server is asked for the sources'
+provenance in graph/meta each time.
 
 A key being computed is computed once: a second request for it waits for
 the first, while requests for other keys (another date) run side by side.
@@ -25,32 +25,15 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, TypeVar
 
-from ..sparql import find_query
 from ..store import Store
-from .overlay import loaded_generation
-from .run import Validation, run_validation
 
-__all__ = ["KEEP", "KEEP_VALIDATIONS", "AnswerCache", "answers", "cached_validation", "generation"]
+__all__ = ["KEEP", "KEEP_VALIDATIONS", "AnswerCache", "answers"]
 
 T = TypeVar("T")
 KEEP_VALIDATIONS = 8  # validation runs kept per store
 KEEP = 256  # other answers kept per store (snapshots of statuses, board views, page data)
-
-
-def provenance(store: Store) -> tuple[tuple[str, str, str], ...]:
-    """What identifies the loaded sources: each source graph's sha256 and load time (graph/meta)."""
-    rows = store.query(find_query("graphql/store-generation").text)
-    return tuple((r["graph"].value, r["sha"].value, "" if r["at"] is None else r["at"].value)  # type: ignore[index,union-attr]
-                 for r in rows)  # type: ignore[union-attr]
-
-
-def generation(store: Store) -> Hashable:
-    """The generation of the loaded facts of *store* (see the module docstring)."""
-    stamp = loaded_generation(store)
-    return ("writes", stamp) if stamp is not None else ("provenance", provenance(store))
 
 
 @dataclass
@@ -79,7 +62,7 @@ class AnswerCache:
 
     def known(self, store: Store, key: Hashable) -> Any | None:
         """The answer for *key* if it is kept for the loaded facts, without computing anything."""
-        gen = generation(store)
+        gen = store.generation()
         with self._lock:
             per = self._stores.get(store)
             if per is None or per.generation != gen:
@@ -92,7 +75,7 @@ class AnswerCache:
 
     def get(self, store: Store, key: Hashable, compute: Callable[[], T]) -> T:
         """The answer for *key*, computed by *compute* the first time (keys starting "validation" are runs)."""
-        gen = generation(store)
+        gen = store.generation()
         with self._lock:
             per = self._stores.setdefault(store, _PerStore())
             if per.generation != gen:  # new facts: every older answer is stale
@@ -140,7 +123,3 @@ def answers() -> AnswerCache:
     """The process's one cache (every door uses it)."""
     return _ANSWERS
 
-
-def cached_validation(store: Store, as_of: date) -> Validation:
-    """The full validation run of *store* as of *as_of* (every rule, every series), run once per generation."""
-    return _ANSWERS.get(store, ("validation", as_of), lambda: run_validation(store, as_of))

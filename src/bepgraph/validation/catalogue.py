@@ -15,14 +15,13 @@ from functools import lru_cache
 
 import rdflib
 
-from ..namespaces import BEP
+from ..namespaces import BEP, SH, SKOS
 from ..resources import ontology_files, shape_files
 from .findings import Severity
 
 __all__ = ["Rule", "rule_catalogue", "rule_order"]
 
-_SH = "http://www.w3.org/ns/shacl#"
-_SKOS_NOTATION = rdflib.URIRef("http://www.w3.org/2004/02/skos/core#notation")
+_SKOS_NOTATION = rdflib.URIRef(SKOS + "notation")
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def rule_catalogue() -> dict[str, Rule]:
     notations = rdflib.Graph()
     for path in ontology_files():
         notations.parse(path, format="turtle")
-    bep, sh = rdflib.Namespace(BEP), rdflib.Namespace(_SH)
+    bep, sh = rdflib.Namespace(BEP), rdflib.Namespace(SH)
     rules: dict[str, Rule] = {}
     for path in shape_files():
         g = rdflib.Graph().parse(path, format="turtle")
@@ -70,7 +69,7 @@ def rule_catalogue() -> dict[str, Rule]:
             for cited in g.objects(shape, bep.citation):
                 text = cited if isinstance(cited, rdflib.Literal) else notations.value(cited, _SKOS_NOTATION)
                 citation.append(str(text if text is not None else cited))
-            severity = str(g.value(shape, sh.severity) or sh.Violation).removeprefix(_SH).lower()
+            severity = str(g.value(shape, sh.severity) or sh.Violation).removeprefix(SH).lower()
             lists = sorted({(m.group(2), m.group(1)) for constraint in g.objects(shape, sh.sparql)
                             for m in _LIST.finditer(str(g.value(constraint, sh.select) or ""))})
             rules[str(rule_id)] = Rule(

@@ -44,17 +44,15 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from ..errors import InputError
+from ..namespaces import OWL, RDF, RDFS, SH, XSD
 from .prebind import NESTED, WHERE, Refused, graph_groups, rewrite
 
 __all__ = ["Compiled", "ShapesError", "compile_shapes", "path_text", "TARGET_CLASS_VAR", "instances"]
 
-SH = "http://www.w3.org/ns/shacl#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = RDF + "type"
-RDFS_CLASS = "http://www.w3.org/2000/01/rdf-schema#Class"
-SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
+RDFS_CLASS = RDFS + "Class"
+SUBCLASS = RDFS + "subClassOf"
+OWL_IMPORTS = OWL + "imports"
 SHAPES_GRAPH = "urn:x-bepgraph:shapes-graph"  # $shapesGraph's value (its GRAPH patterns are answered at load)
 INSTANCE_OF = f"<{RDF_TYPE}>/<{SUBCLASS}>*"
 TARGET_CLASS_VAR = "_class"  # the class variable of a checked target (never projected)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
-from ..namespaces import DATA, entity_iri, graph_iri
+from ..namespaces import DATA, RDF, entity_iri, graph_iri
 from ..sources.ntriples import bep, iri, literal, triple, typed
 from ..store import Store
 from .calendar import add_days
@@ -35,7 +35,7 @@ NOTICE_DAYS = 30  # plan ¶7: "on not more than 30 days' written notice" (the ru
 
 DERIVED_GRAPH = graph_iri("derived")
 RULE_12B1_H_DATE = date(2004, 12, 13)  # compliance date of Rule 12b-1(h)
-_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_RDF_TYPE = f"<{RDF}type>"
 _SAFE = "-._~!$&'()*+,;=:@/"
 
 

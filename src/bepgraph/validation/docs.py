@@ -16,12 +16,13 @@ from pathlib import Path
 
 import rdflib
 
+from ..namespaces import SH
 from ..resources import data_root, shape_files
 from .catalogue import rule_catalogue
 
 __all__ = ["render", "rules_doc_path", "main"]
 
-_SPARQL = rdflib.URIRef("http://www.w3.org/ns/shacl#sparql")
+_SPARQL = rdflib.URIRef(SH + "sparql")
 
 
 def rules_doc_path() -> Path:

@@ -26,6 +26,7 @@ import pyoxigraph as ox
 import rdflib
 
 from ..errors import ParameterError
+from ..namespaces import RDF, XSD
 from ..store import Store
 from .compile import SH, SUBCLASS, TARGET_CLASS_VAR, Compiled, ShapesError, compile_shapes, node_id, path_text
 
@@ -273,7 +274,7 @@ def _path_quads(text: str, graph: ox.DefaultGraph) -> tuple[ox.NamedNode | ox.Bl
     """A SPARQL path text written by :func:`path_text` back as a SHACL path in RDF."""
     tokens = [t for t in _PATH_TOKEN.findall(text)]
     quads: list[ox.Quad] = []
-    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    rdf = RDF
 
     def rdf_list(items: list[ox.NamedNode | ox.BlankNode]) -> ox.BlankNode:
         head = cell = ox.BlankNode()
@@ -322,8 +323,8 @@ def report_graph(results: Sequence[ShapeResult], conforms: bool) -> bytes:
     def sh(name: str) -> ox.NamedNode:
         return ox.NamedNode(SH + name)
 
-    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    boolean = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+    rdf_type = ox.NamedNode(RDF + "type")
+    boolean = ox.NamedNode(XSD + "boolean")
     quads = [ox.Quad(report, rdf_type, sh("ValidationReport"), g),
              ox.Quad(report, sh("conforms"), ox.Literal(str(conforms).lower(), datatype=boolean), g)]
     for r in results:
@@ -343,7 +344,7 @@ def report_graph(results: Sequence[ShapeResult], conforms: bool) -> bytes:
         if r.value is not None:
             quads.append(ox.Quad(node, sh("value"), _term(r.value), g))
     return ox.serialize(quads, format=ox.RdfFormat.TURTLE,
-                        prefixes={"sh": SH, "xsd": "http://www.w3.org/2001/XMLSchema#"})
+                        prefixes={"sh": SH, "xsd": XSD})
 
 
 # --- the reference ---------------------------------------------------------------------

@@ -39,14 +39,15 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from ..errors import QueryError
-from ..namespaces import graph_iri
+from ..namespaces import XSD, graph_iri
 from ..private_copy import can_fork, in_private_copy
 from ..sparql import named_queries
 from ..store import QueryResult, Store, Term, bind_values
+from .cache import answers
 from .derive import DERIVED_GRAPH, derived_lines
 
 __all__ = [
-    "DERIVED_DAY_BASE", "derived_dates", "derived_graph_of", "loaded_generation", "query_with_derived",
+    "DERIVED_DAY_BASE", "derived_dates", "derived_graph_of", "query_with_derived",
     "with_derived",
 ]
 
@@ -55,7 +56,7 @@ DERIVED_DAY_BASE = graph_iri("derived/")  # + YYYY-MM-DD
 _DAY = r"(\d{4}-\d{2}-\d{2})"
 _FULL_IRI = re.compile(r"<" + re.escape(DERIVED_DAY_BASE) + _DAY + r">")
 _PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<" + re.escape(DERIVED_DAY_BASE) + r">", re.IGNORECASE)
-_DATE_LITERAL = re.compile(r'"' + _DAY + r'"\^\^(?:<http://www\.w3\.org/2001/XMLSchema#date>|xsd:date)')
+_DATE_LITERAL = re.compile(r'"' + _DAY + r'"\^\^(?:<' + re.escape(XSD + "date") + r'>|xsd:date)')
 
 
 def derived_graph_of(day: date) -> str:
@@ -85,7 +86,6 @@ def derived_dates(query: str, graphs: Iterable[str] = ()) -> list[date]:
 # --- the scratch-graph fallback -----------------------------------------------------------------
 
 _LOCKS: "weakref.WeakKeyDictionary[Store, threading.Lock]" = weakref.WeakKeyDictionary()
-_ALIASES: "weakref.WeakKeyDictionary[Store, dict[int, int]]" = weakref.WeakKeyDictionary()
 _GUARD = threading.Lock()
 
 
@@ -94,25 +94,11 @@ def _lock_of(store: Store) -> threading.Lock:
         return _LOCKS.setdefault(store, threading.Lock())
 
 
-def loaded_generation(store: Store) -> int | None:
-    """The embedded store's write count, not counting this module's own scratch writes; None for a remote store.
-
-    A scratch run writes and removes a graph (two writes, the facts as they
-    were); counted as changes, they would make every cache keyed by the
-    write count miss after each run on an on-disk store.
-    """
-    stamp = getattr(store, "generation", None)
-    if stamp is None:
-        return None
-    with _GUARD:
-        return _ALIASES.get(store, {}).get(stamp, stamp)
-
-
 @contextmanager
 def _scratch(store: Store, graphs: Mapping[str, bytes]) -> Iterator[None]:
     """*graphs* written into *store* for the block, then removed (earlier content put back)."""
     with _lock_of(store):
-        before = getattr(store, "generation", None)
+        before = store.write_count()
         present = set(store.named_graphs())
         kept = {g: store.dump(ox.RdfFormat.N_TRIPLES, g) for g in graphs if g in present}
         writes = 0
@@ -128,11 +114,9 @@ def _scratch(store: Store, graphs: Mapping[str, bytes]) -> Iterator[None]:
                     store.replace_graph(graph, kept[graph])
                 else:
                     store.drop_graph(graph)
-            after = getattr(store, "generation", None)
+            after = store.write_count()
             if before is not None and after == before + writes:  # nobody else wrote meanwhile
-                with _GUARD:
-                    aliases = _ALIASES.setdefault(store, {})
-                    aliases[after] = aliases.get(before, before)
+                store.restored(before, after)  # the data is as it was: caches keyed by generation() stay
 
 
 # --- the doors' entry points --------------------------------------------------------------------
@@ -144,8 +128,6 @@ def derived_ntriples(store: Store, as_of: date) -> bytes:
     and in the server's own process it would hold the interpreter lock
     that every request being served needs.
     """
-    from .cache import answers
-
     def compute() -> bytes:
         named_queries()  # parsed here once, inherited parsed by every copy
         if can_fork(store):

@@ -27,16 +27,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..sparql_lexer import tokens
+
 __all__ = ["NESTED", "WHERE", "Refused", "rewrite"]
 
 WHERE = "\x03"  # never in a shapes file's query text (control characters are refused first)
 NESTED = "\x02"
 
-_TOKEN = re.compile(
-    r"""(?P<skip>\#[^\n]*|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''"""
-    r"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\s]*>)"""
-    r"""|(?P<var>[?$][A-Za-z_][A-Za-z0-9_]*)|(?P<open>\{)|(?P<close>\})|(?P<lp>\()|(?P<rp>\))|(?P<star>\*)"""
-    r"""|(?P<word>(?<![\w:?$.@-])[A-Za-z_]+(?![\w:]))""",
+_TOKEN = tokens(
+    r"""(?P<var>[?$][A-Za-z_][A-Za-z0-9_]*)|(?P<open>\{)|(?P<close>\})|(?P<lp>\()|(?P<rp>\))|(?P<star>\*)""",
+    r"""(?P<word>(?<![\w:?$.@-])[A-Za-z_]+(?![\w:]))""",
 )
 _AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
 

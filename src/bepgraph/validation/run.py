@@ -29,6 +29,7 @@ from ..resources import shape_files
 from ..sources.tables import CATEGORY_CODES
 from ..sparql import find_query
 from ..store import Store
+from .cache import answers
 from .catalogue import rule_catalogue
 from .overlay import with_derived
 from .engine import ShapeResult, Shapes, load_shapes, report_graph, validate
@@ -36,6 +37,7 @@ from .findings import Finding, Focus, Report
 
 __all__ = [
     "Validation",
+    "cached_validation",
     "affected_focus",
     "derived_triples",
     "run_validation",
@@ -378,3 +380,9 @@ def validate_changes(store: Store, as_of: date, previous: Validation, bundle_gra
     kept = [r for r in previous.results if r.focus not in focus]
     findings = [f for f in previous.report.findings if f.focus.iri not in focus]
     return Validation(Report(as_of, _merge(findings + fresh.report.findings)), kept + fresh.results, fresh.derived)
+
+
+def cached_validation(store: Store, as_of: date) -> Validation:
+    """The full validation run of *store* as of *as_of* (every rule, every series), run once per generation
+    in the process's one cache (:mod:`.cache`)."""
+    return answers().get(store, ("validation", as_of), lambda: run_validation(store, as_of))

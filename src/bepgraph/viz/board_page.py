@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import date
 
 import networkx as nx
@@ -27,7 +27,6 @@ from .review import TRUST_WIDE, heat_map
 from .sankey import sankey
 from .analysis import analyse
 from .service import unplaced
-from .dates import _generation
 from .views import Period, build_view
 
 __all__ = ["ViewCache", "board_data", "sub_advisers_of_series"]
@@ -52,9 +51,9 @@ class ViewCache:
         self.built = 0  # views built, not found: for the tests
 
     def get(self, store: Store, name: str, as_of: date, period: Period,
-            generation: tuple[str, ...] | None = None) -> nx.MultiDiGraph:
+            generation: Hashable | None = None) -> nx.MultiDiGraph:
         # the store itself too: two stores can hold the same digests (one process, two apps in the tests)
-        key = (id(store), generation if generation is not None else _generation(store), name, as_of, period)
+        key = (id(store), generation if generation is not None else store.generation(), name, as_of, period)
         with self._lock:
             found = self._views.get(key)
             if found is not None:
@@ -133,7 +132,7 @@ def board_data(store: Store, view: str, as_of: date, period: Period, report: Rep
 
     With *views*, the views are taken from that cache (the door's), else built.
     """
-    generation = _generation(store) if views is not None else None
+    generation = store.generation() if views is not None else None
 
     def build(name: str) -> nx.MultiDiGraph:
         return views.get(store, name, as_of, period, generation) if views is not None else \

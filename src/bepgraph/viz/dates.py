@@ -25,11 +25,6 @@ def latest_fact_day(store: Store) -> date | None:
     return None
 
 
-def _generation(store: Store) -> tuple[str, ...]:
-    triples = store.query(find_query("viz/generation-construct").text)
-    return tuple(sorted(f"{t.subject} {t.predicate} {t.object}" for t in triples))  # type: ignore[union-attr]
-
-
 class LatestFact:
     """:func:`latest_fact_day` kept per loaded data; thread-safe."""
 
@@ -39,7 +34,7 @@ class LatestFact:
         self._day: date | None = None
 
     def get(self, store: Store) -> date | None:
-        key = (id(store), *_generation(store))
+        key = (id(store), store.generation())
         with self._lock:
             if key != self._key:
                 self._day, self._key = latest_fact_day(store), key

@@ -15,6 +15,7 @@ import networkx as nx
 from ..namespaces import entity_iri
 from ..store import Store
 from ..validation.findings import Finding, Report
+from ..validation.run import cached_validation
 
 __all__ = ["SEVERITY_ORDER", "findings_as_of", "mark_findings"]
 
@@ -23,8 +24,6 @@ SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
 def findings_as_of(store: Store, as_of: date) -> Report:
     """Every rule judged as of *as_of*: the run of the process's one cache (validated once per date and load)."""
-    from ..validation.cache import cached_validation
-
     return cached_validation(store, as_of).report
 
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from ..sparql import find_query
 from ..store import Store
-from .dates import _generation, quarter_ends, quarter_label
+from .dates import quarter_ends, quarter_label
 from .marks import findings_as_of
 
 __all__ = ["QuarterCounts", "plan_date"]
@@ -39,7 +39,7 @@ class QuarterCounts:
         start = plan_date(store)
         if start is None or start > until:
             return []
-        key = (id(store), *_generation(store))
+        key = (id(store), store.generation())
         out = []
         for day in quarter_ends(start, until):
             with self._lock:

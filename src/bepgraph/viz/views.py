@@ -23,7 +23,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from ..errors import ParameterError
-from ..namespaces import split_entity_iri
+from ..namespaces import DCTERMS, RDFS, XSD, split_entity_iri
 from ..sparql import find_query
 from ..store import Store
 
@@ -37,9 +37,8 @@ __all__ = [
 ]
 
 VIZ = "https://w3id.org/bepgraph/viz#"
-_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-_IDENTIFIER = "http://purl.org/dc/terms/identifier"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_RDFS_LABEL = RDFS + "label"
+_IDENTIFIER = DCTERMS + "identifier"
 _EDGE_KEYS = {VIZ + "source", VIZ + "target"}
 
 
@@ -93,7 +92,7 @@ def _year_before(day: date) -> date:
 
 
 def _literal(day: date) -> ox.Literal:
-    return ox.Literal(day.isoformat(), datatype=ox.NamedNode(_XSD + "date"))
+    return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date"))
 
 
 def build_view(store: Store, name: str, as_of: date, period: Period | None = None) -> nx.MultiDiGraph:
@@ -127,11 +126,11 @@ def build_view(store: Store, name: str, as_of: date, period: Period | None = Non
 
 def _value(term: ox.Literal) -> object:
     kind = term.datatype.value if term.datatype else ""
-    if kind == _XSD + "decimal":
+    if kind == XSD + "decimal":
         return Decimal(term.value)
-    if kind == _XSD + "integer":
+    if kind == XSD + "integer":
         return int(term.value)
-    if kind == _XSD + "boolean":
+    if kind == XSD + "boolean":
         return term.value in ("true", "1")
     return term.value
 

@@ -24,22 +24,22 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urljoin
 
-from .errors import QueryError
+from ..errors import QueryError
+from ..sparql_lexer import IRI, STRING_OR_COMMENT, tokens
 
 __all__ = ["MAX_NESTING", "MAX_OPERATORS", "GuardError", "check_query", "check_update"]
 
 MAX_NESTING = 100  # groups, parentheses and brackets inside each other; curated queries stay under 10
 MAX_OPERATORS = 2_000  # operators and UNION/MINUS/OPTIONAL in one text; each deepens the parse tree
 
-_LEX = re.compile(
-    r"""(?P<skip>\#[^\n]*|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''"""
-    r"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|@[A-Za-z]+(?:-[A-Za-z0-9]+)*|_:[\w.-]*|\^\^)"""
-    r"""|(?P<iri><[^<>"{}|^`\\\s]*>)"""
-    r"""|(?P<pname>(?:[A-Za-z][\w.-]*)?:(?:[\w:%-]|\.(?=[\w:%-])|\\.)*)"""
-    r"""|(?P<var>[?$]\w+)"""
-    r"""|(?P<word>[A-Za-z_]\w*)"""
-    r"""|(?P<open>[{(\[])|(?P<close>[})\]])"""
-    r"""|(?P<op>&&|\|\||!=|<=|>=|[!+*/|^=<>]|-(?![\d.]))""",
+_LEX = tokens(
+    r"""(?P<iri>""" + IRI + ")",
+    r"""(?P<pname>(?:[A-Za-z][\w.-]*)?:(?:[\w:%-]|\.(?=[\w:%-])|\\.)*)""",
+    r"""(?P<var>[?$]\w+)""",
+    r"""(?P<word>[A-Za-z_]\w*)""",
+    r"""(?P<open>[{(\[])|(?P<close>[})\]])""",
+    r"""(?P<op>&&|\|\||!=|<=|>=|[!+*/|^=<>]|-(?![\d.]))""",
+    skip=STRING_OR_COMMENT + r"""|@[A-Za-z]+(?:-[A-Za-z0-9]+)*|_:[\w.-]*|\^\^""",
 )
 _DEEPENING_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL"})
 

@@ -25,10 +25,10 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from .errors import QueryError, StoreError
-from .private_copy import can_fork, in_private_copy
-from .store import Store
-from .validation.overlay import day_graphs, derived_dates
+from ..errors import QueryError, StoreError
+from ..private_copy import can_fork, in_private_copy
+from ..store import Store
+from ..validation.overlay import day_graphs, derived_dates
 
 __all__ = ["DerivedGraphsRefused", "answer_with_derived_graphs", "named_derived_dates", "refuse_derived_graphs"]
 
@@ -77,7 +77,7 @@ def answer_with_derived_graphs(store: Store, days: Sequence[date], evaluate: Cal
 
     def answer(copy: Store) -> tuple[bool, Any]:
         try:
-            return True, evaluate(copy.reader())  # type: ignore[attr-defined]
+            return True, evaluate(copy.engine())
         except QueryError as exc:  # the endpoint's own errors travel as plain values
             return False, (getattr(exc, "status", 400), str(exc), getattr(exc, "kind", "QueryError"))
 

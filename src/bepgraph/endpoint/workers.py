@@ -9,7 +9,7 @@ and answers one request at a time over a pair of pipes; it is SIGKILLed and
 reaped when its deadline passes, and forked again on the next demand.
 
 A worker sees the store as it was when it was forked, so every worker is
-tagged with the store's write generation (:attr:`EmbeddedStore.generation`)
+tagged with the store's write generation (:meth:`Store.write_count`)
 and retired once it changes: after any write, the next query runs in a fresh
 fork that sees it. Forks happen under the store's write lock, never in the
 middle of a write.
@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .store import EmbeddedStore
+from ..store import Store
 
 __all__ = ["Handler", "Outcome", "WorkerDied", "WorkerPool"]
 
@@ -174,7 +174,7 @@ def _stop_all(workers: set[_Worker]) -> None:
 class WorkerPool:
     """At most *max_workers* query processes over one embedded store, each answering one request at a time."""
 
-    def __init__(self, store: EmbeddedStore, make_handler: Callable[[], Handler], max_workers: int = 8) -> None:
+    def __init__(self, store: Store, make_handler: Callable[[], Handler], max_workers: int = 8) -> None:
         self.store = store
         self._make_handler = make_handler
         self._slots = threading.BoundedSemaphore(max_workers)
@@ -247,32 +247,33 @@ class WorkerPool:
         if not self._slots.acquire(blocking=False):
             return None
         with self._lock:
-            generation = self.store.generation
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.generation == generation:
-                    return worker
-                self._workers.discard(worker)
-                _stop(worker)
+            worker = self._current_idle()
+            if worker is not None:
+                return worker
         self._slots.release()
+        return None
+
+    def _current_idle(self) -> _Worker | None:
+        """An idle worker forked since the last write (called holding the pool lock); the older ones are stopped:
+        forked before a write, they would answer from the old data."""
+        generation = self.store.write_count()
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.generation == generation:
+                return worker
+            self._workers.discard(worker)
+            _stop(worker)
         return None
 
     # the workers
 
     def _checkout(self) -> _Worker:
         with self._lock:
-            generation = self.store.generation
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.generation == generation:
-                    return worker
-                self._workers.discard(worker)
-                _stop(worker)  # forked before a write: it would answer from the old data
-            return self._fork()
+            return self._current_idle() or self._fork()
 
     def _checkin(self, worker: _Worker) -> None:
         with self._lock:
-            if worker.generation == self.store.generation and worker in self._workers:
+            if worker.generation == self.store.write_count() and worker in self._workers:
                 self._idle.append(worker)
                 return
             self._workers.discard(worker)
@@ -289,9 +290,9 @@ class WorkerPool:
         """A new worker (called holding the pool lock, so no other fork or pipe is half made)."""
         request_r, request_w = os.pipe()
         answer_r, answer_w = os.pipe()
-        with self.store.write_lock, warnings.catch_warnings():
+        with self.store.fork_lock(), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # forking a threaded server is the point here
-            generation = self.store.generation
+            generation = self.store.write_count()
             pid = os.fork()
         if pid == 0:  # pragma: no cover - the worker
             # keep only its own pipe ends: a worker holding the server's sockets would keep
