@@ -18,8 +18,8 @@ from email.policy import HTTP
 
 import pyoxigraph as ox
 
-from ..raw_writes import apply as raw_apply, graph_triples, settle as raw_settle
 from ..errors import StoreUnreachable
+from ..raw_writes import apply as raw_apply, graph_triples, settle as raw_settle
 from ..store import META, Store
 from .protocol import GRAPH_FORMATS, ProtocolError, negotiate
 
@@ -99,7 +99,7 @@ class _Local:
 
     def delete(self, graph: str | None) -> None:
         raw_apply(self.store, "CLEAR DEFAULT" if graph is DEFAULT else f"DROP GRAPH <{graph}>",
-                         self.store.update, [graph])
+                  self.store.update, [graph])
 
 
 def answer(store: Store, request: GraphStoreRequest, new_graph: str) -> GraphStoreAnswer:
@@ -152,7 +152,8 @@ def _forward(store: Store, request: GraphStoreRequest) -> GraphStoreAnswer:
         forwarded = store.forward_graph_store(request.method, params, request.body or None, headers)
     except StoreUnreachable as exc:
         raise ProtocolError(502, f"the graph store could not be reached: {exc}", "StoreError") from None
-    if forwarded.status < 300:
-        raw_settle(store, [request.graph])  # a fact it now holds twice stays with one graph
+    if forwarded.status < 300:  # a fact the graph now holds twice stays with one graph
+        created = forwarded.headers.get("location")
+        raw_settle(store, [request.graph] if request.named else [created] if created else None)
     keep = {k: v for k, v in forwarded.headers.items() if k in ("content-type", "location")}
     return GraphStoreAnswer(forwarded.status, forwarded.body if request.method != "HEAD" else None, keep)

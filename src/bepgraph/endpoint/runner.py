@@ -25,8 +25,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..raw_writes import apply as raw_apply
 from ..errors import StoreError, StoreUnreachable
+from ..raw_writes import apply as raw_apply
 from ..store import Store
 from .derived import DerivedGraphsRefused, answer_with_derived_graphs, named_derived_dates, refuse_derived_graphs
 from .guard import GuardError, check_query, check_update
