@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"remote"},
     {"store"},
     {"terms", "private_copy", "holdings"},
+    {"raw_writes"},
     {"loading"},
     {"sparql"},
     {"validation"},

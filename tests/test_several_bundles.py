@@ -220,3 +220,69 @@ def test_a_conflicting_text_with_quotes_is_shown_whole(tmp_path: Path) -> None:
     load_all(store, [a])
     with pytest.raises(BundleError, match=r"""'Print run "Q4", 2002' conflicts with 'Print run "Q3", 2002'"""):
         load_all(store, [b])
+
+
+def records(store: Store, graph: str) -> Counter[str]:
+    """graph/meta records of *graph* by kind: repeatsRow (one a row), repeats (one a fact)."""
+    rows = store.query(f"SELECT ?p WHERE {{ GRAPH <{META}> {{ <{graph}> ?p ?o }} }}")
+    return Counter(r["p"].value[len(BEP):] for r in rows if r["p"].value.startswith(BEP + "repeats"))  # type: ignore[union-attr,index]
+
+
+def test_a_re_export_is_recorded_one_record_per_row(tmp_path: Path) -> None:
+    a, b = write_bundle(tmp_path / "a", MINI), write_bundle(tmp_path / "b", MINI)
+    store = EmbeddedStore()
+    load_all(store, [a, b])
+    assert records(store, bundle_graph(b)) == Counter({"repeatsRow": sum(len(rows) for rows in MINI.values())})
+    # the first bundle repeats, one by one, only what the filing says of its rows
+    assert 0 < records(store, bundle_graph(a))["repeats"] < 10
+    assert stated(store, bundle_graph(b)) == stated(store, bundle_graph(a))
+
+
+def test_a_row_the_filing_also_names_moves_whole_with_its_repeats_when_its_first_bundle_drops_it(
+        tmp_path: Path) -> None:
+    first = copy.deepcopy(MINI)
+    a, b = write_bundle(tmp_path / "a", first), write_bundle(tmp_path / "b", MINI)
+    store = EmbeddedStore()
+    load_all(store, [a, b])
+    said = stated(store, bundle_graph(b))
+    del first["series"][0]  # a corrected export of a without the series row (the filing names the series)
+    write_bundle(a, first)
+    load_all(store, [a])
+    assert_merged(store, a, b)
+    assert stated(store, bundle_graph(b)) == said
+    assert records(store, bundle_graph(b))["repeats"] > 0  # what the filing says of the series, one by one
+
+
+def test_three_exports_hand_a_row_on_as_each_first_drops_it(tmp_path: Path) -> None:
+    without = copy.deepcopy(MINI)
+    del without["transactions"][0], without["benefits"][0], without["expenditures"][0]
+    a, b, c = (write_bundle(tmp_path / name, MINI) for name in ("a", "b", "c"))
+    store = EmbeddedStore()
+    load_all(store, [a, b, c])
+    said = stated(store, bundle_graph(c))
+    write_bundle(a, without)
+    load_all(store, [a])  # T-1 moves to b; c still gives it, reading it from b
+    assert_merged(store, a, b, c)
+    write_bundle(b, without)
+    load_all(store, [b])  # and now to c
+    assert_merged(store, a, b, c)
+    assert stated(store, bundle_graph(c)) == said
+    assert totals(store) == ("2", "1349.1")
+    write_bundle(c, without)
+    load_all(store, [c])  # nobody gives T-1 any more
+    assert totals(store) == ("1", "99.1")
+    assert_merged(store, a, b, c)
+
+
+def test_a_replacement_conflicting_with_a_row_another_bundle_repeats_is_refused(tmp_path: Path) -> None:
+    changed = copy.deepcopy(MINI)
+    a, b = write_bundle(tmp_path / "a", MINI), write_bundle(tmp_path / "export-q2", MINI)
+    store = EmbeddedStore()
+    load_all(store, [a, b])  # b's rows are records reading a's
+    before = nquads(store)
+    changed["transactions"][0]["commission"] = "1300.00"
+    write_bundle(a, changed)
+    with pytest.raises(BundleError, match=r"transactions.csv:2: column commission: '1300' conflicts with '1250' "
+                                          r"for transactions 'T-1' in bundle 'export-q2'"):
+        load_all(store, [a])
+    assert nquads(store) == before

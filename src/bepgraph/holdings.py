@@ -3,21 +3,29 @@
 SPARQL's union default graph is a multiset over the named graphs: a triple
 held by two graphs comes back twice, and every join and ``SUM`` multiplies
 it. So each fact is *held* by exactly one source graph (the filing, the
-ontology or a bundle), and every other source that states it records it in
-``graph/meta`` as ``<source graph> bep:repeats "<s> <p> <o>"``: a plain
-literal, which adds no fact of its own to the union. The union of the named
-graphs is then the RDF merge of the sources, and stays fast.
+ontology or a bundle), and every other source that states it says so in
+``graph/meta`` with a plain literal, which adds no fact of its own to the
+union:
 
-When a source is replaced, a fact it held that another source repeats moves
-to that source's graph (:func:`transfers`), so the store keeps exactly the
-facts the remaining sources state. Rows that several bundles give are
-compared here too: the same values are one fact, different values under
-the same key a conflict, refused with both bundles named.
+* ``<bundle> bep:repeatsRow "<s>"``: the bundle gives row *s* with the
+  values of a row another bundle already gives (bundles never disagree on a
+  row: that is a conflict, refused at load). One record per row, whatever
+  its number of facts: a full re-export costs one record per row.
+* ``<source> bep:repeats "<s> <p> <o>"``: one fact held by a source that is
+  not a bundle row (the filing, the ontology), or of a bundle row no other
+  bundle gives. These are few: the overlaps of the bundles with the filing.
+
+The bundle that states a row fact by fact (holds its facts, or repeats
+them one by one) is the row's *first* bundle; a row record reads the row
+from it. When a source is replaced, a row it was first for moves to a bundle
+that records it, and a fact it held that another source repeats moves to that
+source's graph (:func:`transfers`), so the store keeps exactly the facts the
+remaining sources state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -25,12 +33,13 @@ import pyoxigraph as ox
 from .errors import Problem
 from .namespaces import BEP, DCTERMS, RDF, graph_iri, split_entity_iri
 from .sources.bundle import MAX_PROBLEMS, Row
-from .sources.ntriples import bep
+from .sources.ntriples import bep, literal
 from .sources.tables import Table
 from .store import META, Store
 
 __all__ = [
     "REPEATS",
+    "REPEATS_ROW",
     "Holdings",
     "RowJudge",
     "canonical",
@@ -39,6 +48,7 @@ __all__ = [
 ]
 
 REPEATS = BEP + "repeats"
+REPEATS_ROW = BEP + "repeatsRow"
 _SOURCE = DCTERMS + "source"
 _RDF_TYPE = f"<{RDF}type>"
 _IDENTIFIER = f"<{DCTERMS}identifier>"
@@ -67,9 +77,13 @@ def _terms(line: str) -> tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Lit
     return triple.subject, triple.predicate, triple.object  # type: ignore[return-value]
 
 
+def is_bundle(graph: str) -> bool:
+    return graph.startswith(_BUNDLE_PREFIX)
+
+
 @dataclass
 class Holdings:
-    """The committed sources of a store, and the facts each repeats from the others."""
+    """The committed sources of a store, and the facts each repeats one by one (few: see the module)."""
 
     sources: list[str]
     labels: dict[str, str]  # graph -> where it came from, for messages
@@ -93,17 +107,57 @@ class Holdings:
 
     def label(self, graph: str) -> str:
         """A source as a user names it: a bundle by its folder name and path."""
-        name = graph[len(_BUNDLE_PREFIX):] if graph.startswith(_BUNDLE_PREFIX) else graph.rsplit("/", 1)[-1]
+        name = graph[len(_BUNDLE_PREFIX):] if is_bundle(graph) else graph.rsplit("/", 1)[-1]
         where = self.labels.get(graph)
-        return f"bundle '{name}' ({where})" if where and graph.startswith(_BUNDLE_PREFIX) else f"'{name}'"
+        return f"bundle '{name}' ({where})" if where and is_bundle(graph) else f"'{name}'"
 
 
-def held_subjects(store: Store, graphs: Sequence[str]) -> set[str]:
-    """Subject terms (``<…>``) of the facts *graphs* hold: the rows a new source must be compared on."""
-    found: set[str] = set()
+def row_counts(store: Store) -> dict[str, int]:
+    """Rows each bundle repeats from another bundle (its ``bep:repeatsRow`` records)."""
+    text = (f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH <{META}> {{ ?g <{REPEATS_ROW}> ?r }} }} GROUP BY ?g")
+    return {row["g"].value: int(row["n"].value) for row in store.query(text)}  # type: ignore[union-attr,index]
+
+
+def _tsv(store: Store, text: str) -> Iterator[list[str]]:
+    """The rows of SELECT *text* as SPARQL TSV cells: a million rows are read in Rust, not term by term."""
+    result = store.query(text)
+    data = result.serialize(format=ox.QueryResultsFormat.TSV)  # type: ignore[union-attr]
+    for line in data.decode().splitlines()[1:]:
+        yield line.split("\t")
+
+
+def _recorded_rows(store: Store, graphs: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """(bundle graph, row subject term) of every row record kept in *graphs* (graph/meta, a load's scratch)."""
+    for graph in graphs:
+        text = f"SELECT ?g ?r WHERE {{ GRAPH <{ox.NamedNode(graph).value}> {{ ?g <{REPEATS_ROW}> ?r }} }}"
+        for g, r in _tsv(store, text):
+            yield g[1:-1], r[1:-1]  # an IRI, and a plain literal holding an IRI term (no quote to escape)
+
+
+def _row_records(store: Store, graphs: Sequence[str], subjects: Iterable[str]) -> dict[str, set[str]]:
+    """subject -> the bundle graphs recording it as a repeated row, over the records kept in *graphs*."""
+    found: dict[str, set[str]] = {}
+    values = " ".join(literal(s) for s in sorted(set(subjects)))
+    if not values:
+        return found
+    for graph in graphs:
+        text = (f"SELECT ?g ?r WHERE {{ VALUES ?r {{ {values} }} "
+                f"GRAPH <{ox.NamedNode(graph).value}> {{ ?g <{REPEATS_ROW}> ?r }} }}")
+        for row in store.query(text):  # type: ignore[union-attr]
+            found.setdefault(row["r"].value, set()).add(row["g"].value)  # type: ignore[index]
+    return found
+
+
+def held_subjects(store: Store, graphs: Sequence[str]) -> set[int]:
+    """Hashes of the subject terms (``<…>``) of the facts *graphs* hold: the rows a new source must be compared on.
+
+    Hashes, not terms, keep a million rows in a few tens of megabytes; a
+    collision only sends a new row to the judge, which finds nothing held.
+    """
+    found: set[int] = set()
     for graph in graphs:
         text = f"SELECT DISTINCT ?s WHERE {{ GRAPH <{ox.NamedNode(graph).value}> {{ ?s ?p ?o }} }}"
-        found.update(str(row["s"]) for row in store.query(text))  # type: ignore[union-attr,index]
+        found.update(hash(cells[0]) for cells in _tsv(store, text))
     return found
 
 
@@ -121,6 +175,15 @@ def _held_triples(store: Store, graphs: set[str], subjects: Iterable[str]) -> di
                 s = str(row["s"])  # type: ignore[index]
                 held.setdefault(s, {})[f"{s} {row['p']} {row['o']}"] = graph  # type: ignore[index]
     return held
+
+
+def _by_subject(repeats: Mapping[str, Iterable[str]]) -> dict[str, dict[str, set[str]]]:
+    """subject -> graph -> the facts of that subject the graph repeats one by one."""
+    index: dict[str, dict[str, set[str]]] = {}
+    for graph, lines in repeats.items():
+        for line in lines:
+            index.setdefault(_subject(line), {}).setdefault(graph, set()).add(line)
+    return index
 
 
 def _columns(table: Table) -> dict[str, str]:
@@ -152,67 +215,179 @@ class Outcome:
 
     lines: list[str] = field(default_factory=list)
     repeats: set[str] = field(default_factory=set)
+    rows: int = 0  # rows recorded as repeated from another bundle
     problems: list[Problem] = field(default_factory=list)
 
 
-class RowJudge:
-    """Compares the rows a bundle shares with other sources against what those sources state.
+@dataclass
+class Beside:
+    """The sources a new one is judged beside, as one load sees them.
 
-    *others* are the source graphs the new one is compared with (the
-    committed ones, less those this load replaces, plus those it already
-    staged); *repeats* what each of them repeats.
+    *others* are the physical graphs it sits beside (the committed sources
+    this load keeps, and those it staged before), *names* each physical
+    graph's final name, *replaced* the committed sources this load replaces
+    (a row record of a kept bundle may still read its row from one of them),
+    *repeats* the facts each physical graph repeats one by one, and
+    *records* the graphs holding row records (graph/meta, the load's scratch).
     """
 
-    def __init__(self, store: Store, holdings: Holdings, others: Sequence[str],
-                 repeats: Mapping[str, set[str]], names: Mapping[str, str]) -> None:
-        self.store, self.holdings = store, holdings
-        self.others = set(others)
-        self.names = dict(names)  # physical graph (a staging graph) -> the source graph it becomes
-        self._repeats: dict[str, dict[str, set[str]]] = {}  # subject -> graph -> lines
-        for graph in self.others:
-            for line in repeats.get(graph, ()):
-                self._repeats.setdefault(_subject(line), {}).setdefault(graph, set()).add(line)
-        self.subjects = held_subjects(store, sorted(self.others)) | set(self._repeats)
+    others: list[str]
+    names: dict[str, str]
+    replaced: list[str]
+    repeats: dict[str, set[str]]
+    records: list[str]
+
+
+class RowJudge:
+    """Compares, 1,000 at a time as they are read, the rows a bundle shares with other sources.
+
+    A row another bundle gives becomes one row record (its values must be
+    the same, or it is a conflict); a row only the filing or the ontology
+    names keeps the facts they do not hold, and repeats the others one by
+    one. New facts go to *emit* and row records to *record* as each batch
+    is judged, so a re-export's memory is one batch, not the bundle.
+    """
+
+    def __init__(self, store: Store, holdings: Holdings, beside: Beside,
+                 emit: Callable[[list[str]], None], record: Callable[[list[str]], None]) -> None:
+        self.store, self.holdings, self.beside = store, holdings, beside
+        self.emit, self.record = emit, record
+        self.others = set(beside.others)
+        self.look = self.others | set(beside.replaced)  # where a row's first bundle may be
+        self.skip = set(beside.replaced)  # their records are going
+        self.bundles = sorted(g for g in self.look if is_bundle(beside.names.get(g, g)))
+        self._repeats = _by_subject(beside.repeats)
+        kept = {beside.names[g] for g in beside.others}
+        self.subjects = held_subjects(store, sorted(self.others))
+        self.subjects.update(hash(s) for s in self._repeats)
+        for graph, subject in _recorded_rows(store, beside.records):
+            if graph in kept:
+                self.subjects.add(hash(subject))
         self.rows: list[Row] = []
+        self.outcome = Outcome()
 
     def holds(self, subject: str) -> bool:
-        return subject in self.subjects
+        return hash(subject) in self.subjects
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
+        if len(self.rows) >= _BATCH:
+            self._flush()
 
-    def judge(self) -> Outcome:
-        outcome = Outcome()
-        for i in range(0, len(self.rows), _BATCH):
-            self._judge_batch(self.rows[i:i + _BATCH], outcome)
-        return outcome
+    def finish(self) -> Outcome:
+        self._flush()
+        return self.outcome
 
-    def _judge_batch(self, rows: Sequence[Row], outcome: Outcome) -> None:
-        held = _held_triples(self.store, self.others, (r.subject for r in rows))
+    def _flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if rows:
+            self._judge_batch(rows)
+
+    def _judge_batch(self, rows: Sequence[Row]) -> None:
+        """A row that is another bundle's row, written the same, becomes a row record.
+
+        The facts the bundles beside this one hold of the batch's rows come
+        back as N-Triples, one query a graph, and each row is compared with
+        them as text. A row whose text differs (a conflict, or the same value
+        written another way: ``1250.00`` is held as ``1250``) or that no other
+        bundle gives is judged fact by fact in the values the store keeps
+        (:meth:`_judge_rows`): that finds what is new and names the columns
+        of a conflict.
+        """
+        mine = {row.subject: {line[:-3] for line in row.lines} for row in rows}  # lines end in " .\n"
+        theirs = self._bundle_rows(mine)
+        names = self.beside.names
+        recorded: dict[str, set[str]] | None = None
+        repeated_rows: list[str] = []
+        slow: list[Row] = []
+        for row in rows:
+            subject, lines = row.subject, mine[row.subject]
+            one_by_one = self._repeats.get(subject, {})
+            firsts = sorted({g for g, held in theirs.items() if subject in held}
+                            | {g for g in one_by_one if is_bundle(names.get(g, g))})
+            givers = {g for g in firsts if g in self.others}
+            if not givers and firsts:  # its first bundle is being replaced: does a kept bundle record the row?
+                if recorded is None:
+                    recorded = _row_records(self.store, self.beside.records, mine)
+                givers = recorded.get(subject, set()) - self.skip
+            if givers and len(firsts) == 1:
+                first = firsts[0]
+                if theirs.get(first, {}).get(subject, set()) | one_by_one.get(first, set()) == lines:
+                    repeated_rows.append(subject)
+                    continue
+            slow.append(row)
+        self.outcome.rows += len(repeated_rows)
+        if repeated_rows:
+            self.record(repeated_rows)
+        if slow:
+            self._judge_rows(slow)
+
+    def _bundle_rows(self, subjects: Iterable[str]) -> dict[str, dict[str, set[str]]]:
+        """physical bundle graph -> subject -> the facts it holds of *subjects* (N-Triples lines, no final dot)."""
+        # the subjects are N-Triples terms the bundle reader wrote (escaped), so they are VALUES as they are
+        values = " ".join(subjects)
+        found: dict[str, dict[str, set[str]]] = {}
+        for graph in self.bundles:
+            text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+            data = ox.serialize(self.store.query(text), format=ox.RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
+            held = found.setdefault(graph, {})
+            for line in data.decode().splitlines():
+                if line:
+                    held.setdefault(line.split(" ", 1)[0], set()).add(line[:-2])
+        return found
+
+    def _judge_rows(self, rows: Sequence[Row]) -> None:
+        """Rows judged fact by fact, in the values the store keeps: new facts, repeated ones, conflicts."""
+        subjects = [r.subject for r in rows]
+        held = _held_triples(self.store, self.look, subjects)
+        recorded = _row_records(self.store, self.beside.records, subjects)
         values: dict[str, set[str]] = {}
         for line in canonical("".join(line for row in rows for line in row.lines)):
             values.setdefault(_subject(line), set()).add(line)
+        new: list[str] = []
+        repeated_rows: list[str] = []
+        outcome = self.outcome
         for row in rows:
             mine = values.get(row.subject, set())
             there = held.get(row.subject, {})
+            givers = self._givers(row.subject, there, recorded.get(row.subject, set()))
             if len(outcome.problems) < MAX_PROBLEMS:
-                self._compare(row, mine, there, outcome)
-            outcome.repeats |= mine & set(there)
-            outcome.lines.extend(sorted(mine - set(there)))
+                self._compare(row, mine, givers)
+            if givers:
+                repeated_rows.append(row.subject)
+                continue
+            beside = {line for line, graph in there.items() if graph in self.others}
+            outcome.repeats |= mine & beside
+            new.extend(sorted(mine - beside))
+        outcome.rows += len(repeated_rows)
+        if new:
+            self.emit(new)
+        if repeated_rows:
+            self.record(repeated_rows)
 
-    def _compare(self, row: Row, mine: set[str], there: Mapping[str, str], outcome: Outcome) -> None:
-        stated: dict[str, set[str]] = {}
+    def _givers(self, subject: str, there: Mapping[str, str], recorded: set[str]) -> dict[str, set[str]]:
+        """The bundles beside this one that give row *subject* (final graph -> the row's facts)."""
+        explicit: dict[str, set[str]] = {}
         for line, graph in there.items():
-            stated.setdefault(graph, set()).add(line)
-        for graph, lines in self._repeats.get(row.subject, {}).items():
-            stated.setdefault(graph, set()).update(lines)
+            explicit.setdefault(graph, set()).add(line)
+        for graph, lines in self._repeats.get(subject, {}).items():
+            explicit.setdefault(graph, set()).update(lines)
+        firsts = [g for g in sorted(explicit) if is_bundle(self.beside.names.get(g, g))]
+        givers = {self.beside.names[g]: explicit[g] for g in firsts if g in self.others}
+        row = explicit[firsts[0]] if firsts else set()
+        for graph in recorded:
+            if graph not in self.skip and graph not in givers:
+                givers[graph] = row
+        return givers
+
+    def _compare(self, row: Row, mine: set[str], givers: Mapping[str, set[str]]) -> None:
         columns = _columns(row.table)
         key = row.key or row.subject[1:-1].rsplit("/", 1)[-1]
-        for graph in sorted(stated):
-            source = self.names.get(graph, graph)
-            if not source.startswith(_BUNDLE_PREFIX) or stated[graph] == mine:
-                continue  # the filing and the ontology may say more of a series than a bundle row
-            theirs = stated[graph]
+        outcome = self.outcome
+        for source in sorted(givers):
+            theirs = givers[source]
+            if theirs == mine:
+                continue
             by_column: dict[str, tuple[set[str], set[str]]] = {}
             for line in mine ^ theirs:
                 _, pred, obj = line.split(" ", 2)
@@ -240,42 +415,112 @@ def judge_lines(store: Store, others: Sequence[str], lines: Sequence[str]) -> Ou
     return outcome
 
 
-def transfers(store: Store, replaced: Sequence[str], staged: Sequence[str],
-              repeaters: Mapping[str, set[str]]) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
-    """Facts the *replaced* graphs held that another source repeats, and no new source holds.
+@dataclass
+class Transfer:
+    """What a replacement hands to the sources that still state what the replaced ones held.
 
-    Returns (graph -> lines it must now hold, graph -> repeat records to
-    drop). A fact that a *staged* graph of the same load holds stays with it.
+    *moves*: a scratch graph of facts -> the graph that now holds them;
+    *inserts* and *deletes*: graph/meta records gained and dropped.
     """
-    moves: dict[str, list[str]] = {}
-    dropped: dict[str, set[str]] = {}
+
+    moves: dict[str, str] = field(default_factory=dict)
+    inserts: list[ox.Quad] = field(default_factory=list)
+    deletes: list[ox.Quad] = field(default_factory=list)
+
+
+def transfers(store: Store, replaced: Sequence[str], staged: Sequence[str], kept: Sequence[str],
+              repeats: Mapping[str, set[str]], staged_repeats: Mapping[str, set[str]]) -> Transfer:
+    """Rows and facts the *replaced* graphs held that a kept source still states, and no new source holds.
+
+    A row a replaced bundle was first for, that no *staged* graph of the
+    load states fact by fact, moves whole to the first kept bundle recording
+    it (its record goes, and it inherits the row's one-by-one repeats of the
+    filing). Then each fact a replaced graph held that a kept source repeats
+    one by one moves to the first such source. *repeats* are the committed
+    one-by-one records (every graph), *staged_repeats* those of the load.
+    """
+    out = Transfer()
     if not replaced:
-        return moves, dropped
-    wanted: dict[str, list[str]] = {}  # line -> graphs repeating it, in order
-    for graph in sorted(repeaters):
-        for line in repeaters[graph]:
+        return out
+    gone, new, keep = set(replaced), set(staged), set(kept)
+    wanted: dict[str, list[str]] = {}  # line -> kept graphs repeating it one by one, in order
+    for graph in sorted(keep):
+        for line in repeats.get(graph, ()):
             wanted.setdefault(line, []).append(graph)
-    subjects = {_subject(line) for line in wanted}
-    held = _held_triples(store, set(replaced), subjects)
-    kept = _held_triples(store, set(staged), subjects)
+    gone_repeats = _by_subject({g: repeats.get(g, set()) for g in gone})
+    new_repeats = _by_subject(staged_repeats)
+    taken: set[str] = set()  # subjects of rows that moved whole
+    scratch: dict[str, str] = {}  # taker -> scratch graph of the facts it takes
+
+    def take(batch: list[tuple[str, list[str]]]) -> None:
+        subjects = [s for s, _ in batch]
+        held = _held_triples(store, gone | new, subjects)
+        chunks: dict[str, list[str]] = {}
+        for subject, takers in batch:
+            lines = held.get(subject, {})
+            if any(g in new for g in lines.values()) or subject in new_repeats:
+                continue  # the new version states the row itself: it stays the row's first
+            mine = {line for line, g in lines.items() if g in gone}
+            theirs = {line for g, ls in gone_repeats.get(subject, {}).items() for line in ls}
+            if not mine and not theirs:
+                continue  # the row's first bundle is kept
+            taker = takers[0]
+            taken.add(subject)
+            chunks.setdefault(taker, []).extend(sorted(mine))
+            out.deletes.append(_record(taker, REPEATS_ROW, subject))
+            out.inserts += [_record(taker, REPEATS, line) for line in sorted(theirs)]
+            for line in theirs:
+                wanted.setdefault(line, []).append(taker)
+        for taker, lines in chunks.items():
+            if taker not in scratch:
+                scratch[taker] = store.scratch_graph()
+                store.begin_load([scratch[taker]])
+            store.append_graph(scratch[taker], "".join(f"{line} .\n" for line in lines).encode())
+
+    batch: list[tuple[str, list[str]]] = []
+    current: tuple[str, list[str]] | None = None
+    text = (f"SELECT ?g ?r WHERE {{ GRAPH <{META}> {{ ?g <{REPEATS_ROW}> ?r }} }} ORDER BY ?r ?g")
+    for g, r in _tsv(store, text):
+        graph, subject = g[1:-1], r[1:-1]
+        if graph not in keep:
+            continue
+        if current is None or current[0] != subject:
+            if current is not None:
+                batch.append(current)
+            current = (subject, [])
+            if len(batch) >= _BATCH:
+                take(batch)
+                batch = []
+        current[1].append(graph)
+    if current is not None:
+        batch.append(current)
+    if batch:
+        take(batch)
+    out.moves = {s: t for t, s in scratch.items()}
+
+    subjects = {_subject(line) for line in wanted} - taken
+    held = _held_triples(store, gone, subjects)
+    stays = _held_triples(store, new, subjects)
+    moved: dict[str, list[str]] = {}
     for subject, subject_lines in held.items():
         for line in subject_lines:
-            if line not in wanted or line in kept.get(subject, {}):
+            if line not in wanted or line in stays.get(subject, {}):
                 continue
             taker = wanted[line][0]
-            moves.setdefault(taker, []).append(line)
-            dropped.setdefault(taker, set()).add(line)
-    return moves, dropped
+            moved.setdefault(taker, []).append(line)
+            out.deletes.append(_record(taker, REPEATS, line))
+    for taker, lines in moved.items():
+        out.inserts += line_quads(taker, lines)
+    return out
 
 
-def repeat_quads(graph: str, lines: Iterable[str]) -> list[ox.Quad]:
-    """The graph/meta records saying that *graph* states *lines*, held by other sources."""
-    g, p, meta = ox.NamedNode(graph), ox.NamedNode(REPEATS), ox.NamedNode(META)
-    return [ox.Quad(g, p, ox.Literal(line), meta) for line in sorted(lines)]
+def _record(graph: str, kind: str, value: str) -> ox.Quad:
+    return ox.Quad(ox.NamedNode(graph), ox.NamedNode(kind), ox.Literal(value), ox.NamedNode(META))
 
 
 def line_quads(graph: str, lines: Iterable[str]) -> list[ox.Quad]:
-    node = ox.NamedNode(graph)
+    # the real default graph, as raw writes name it in graph/meta
+    node: ox.NamedNode | ox.DefaultGraph = ox.DefaultGraph() if graph == graph_iri("default") else ox.NamedNode(graph)
     return [ox.Quad(*_terms(line), node) for line in lines]  # type: ignore[misc]
 
 
@@ -288,5 +533,16 @@ def stated(store: Store, graph: str) -> set[str]:
     node = ox.NamedNode(graph).value
     lines = {f"{row['s']} {row['p']} {row['o']}"  # type: ignore[index]
              for row in store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{node}> {{ ?s ?p ?o }} }}")}  # type: ignore[union-attr]
-    lines |= Holdings.read(store).repeats.get(graph, set())
+    holdings = Holdings.read(store)
+    lines |= holdings.repeats.get(graph, set())
+    rows = sorted(s for g, s in _recorded_rows(store, [META]) if g == graph)
+    bundles = {g for g in holdings.sources if is_bundle(g) and g != graph}
+    by_subject = _by_subject({g: holdings.repeats.get(g, set()) for g in bundles})
+    for i in range(0, len(rows), _BATCH):
+        part = rows[i:i + _BATCH]
+        for subject, held in _held_triples(store, bundles, part).items():
+            lines |= set(held)
+        for subject in part:
+            for repeated in by_subject.get(subject, {}).values():
+                lines |= repeated
     return lines

@@ -21,7 +21,8 @@ from tqdm import tqdm
 import pyoxigraph as ox
 
 from .errors import BundleError, FilingError, ParameterError
-from .holdings import REPEATS, Holdings, RowJudge, canonical, judge_lines, line_quads, repeat_quads, transfers
+from .holdings import REPEATS, REPEATS_ROW, Beside, Holdings, RowJudge, canonical, judge_lines, row_counts, transfers
+from .raw_writes import settle as raw_settle
 from .namespaces import BEP, graph_iri
 from .resources import example_bundle, filing_path, ontology_files
 from .sources.bundle import BundleSource, read_bundle
@@ -113,6 +114,7 @@ class _StreamingLoader:
 
 def _read(folder: Path, filing: Filing, progress: bool, sink: Callable[[bytes], None],
           judge: RowJudge) -> BundleSource:
+    """Read and check the bundle; rows other sources may state go to *judge* as they are read."""
     with tqdm(desc=f"reading {folder.name}", unit=" rows", delay=1.0, disable=not progress,
               leave=True, file=sys.stderr) as bar:
         return read_bundle(folder, filing.ids, on_rows=bar.update, sink=sink,
@@ -140,23 +142,32 @@ class _Load:
         self.repeats: dict[str, set[str]] = {}  # final -> lines it repeats
         self.records: list[ox.Quad] = []
         self.written: str | None = None  # a staging graph of the repeat records, added to graph/meta at the commit
+        self.scratch: list[str] = []  # staging graphs of facts moving to a kept source at the commit
 
-    def _record_repeats(self, final: str, lines: set[str]) -> None:
-        """Stage *final*'s repeat records as N-Triples (a million records load in Rust, not as update text)."""
-        self.repeats[final] = lines
-        if not lines:
-            return
+    def _write_records(self, text: str) -> None:
+        """Stage graph/meta records as N-Triples (a million records load in Rust, not as update text)."""
         if self.written is None:
             self.written = self.store.scratch_graph()
             self.store.begin_load([self.written])
-        head = f"<{final}> <{REPEATS}> "
-        self.store.append_graph(self.written, "".join(head + literal(line) + " .\n" for line in sorted(lines)).encode())
+        self.store.append_graph(self.written, text.encode())
 
-    def _others(self) -> tuple[list[str], dict[str, set[str]], dict[str, str]]:
+    def _record_repeats(self, final: str, lines: set[str]) -> None:
+        self.repeats[final] = lines
+        if lines:
+            head = f"<{final}> <{REPEATS}> "
+            self._write_records("".join(head + literal(line) + " .\n" for line in sorted(lines)))
+
+    def _record_rows(self, final: str, subjects: list[str]) -> None:
+        head = f"<{final}> <{REPEATS_ROW}> "
+        self._write_records("".join(head + literal(subject) + " .\n" for subject in subjects))
+
+    def _beside(self) -> Beside:
         physical = {g: g for g in self.kept} | {s: f for f, s in self.staged.items()}
-        repeats = {g: self.holdings.repeats.get(g, set()) for g in self.kept}
+        repeats = {g: self.holdings.repeats.get(g, set()) for g in [*self.kept, *self.replaced]}
         repeats |= {self.staged[f]: lines for f, lines in self.repeats.items()}
-        return sorted(physical), repeats, physical
+        records = [META] + ([self.written] if self.written else [])
+        return Beside(sorted(physical), physical | {g: g for g in self.replaced}, list(self.replaced),
+                      repeats, records)
 
     def _stage(self, final: str) -> str:
         staging = self.store.staging_graph(final)
@@ -166,51 +177,46 @@ class _Load:
 
     def add_lines(self, final: str, lines: list[str], source: str, sha256: str) -> None:
         """A small source given whole: the filing or the ontology."""
-        others, _, _ = self._others()
-        outcome = judge_lines(self.store, others, lines)
+        outcome = judge_lines(self.store, self._beside().others, lines)
         staging = self._stage(final)
         self.store.append_graph(staging, _bytes(outcome.lines))
         self._record_repeats(final, outcome.repeats)
         self.records += provenance_quads(final, source, sha256)
 
     def add_bundle(self, final: str, folder: Path, filing: Filing, progress: bool) -> BundleSource:
-        others, repeats, names = self._others()
-        judge = RowJudge(self.store, self.holdings, others, repeats, names)
+        beside = self._beside()
         staging = self._stage(final)
         loader = _StreamingLoader(self.store, staging)
+        judge = RowJudge(self.store, self.holdings, beside, emit=lambda lines: loader.put(_bytes(lines)),
+                         record=lambda subjects: self._record_rows(final, subjects))
         try:
             source = _read(folder, filing, progress, loader.put, judge)
+            outcome = judge.finish()
         finally:
             loader.finish()
-        try:
-            outcome = judge.judge()
-            if outcome.problems:
-                raise BundleError(outcome.problems)
-            if outcome.lines:
-                self.store.append_graph(staging, _bytes(outcome.lines))
-        except BaseException:
+        if outcome.problems:
             source.close()
-            raise
+            raise BundleError(outcome.problems)
         self._record_repeats(final, outcome.repeats)
         extra = {"file": ";".join(f"{name}={sha}" for name, sha in sorted(source.files.items()))}
         self.records += provenance_quads(final, str(source.folder.resolve()), source.digest, extra)
         return source
 
     def commit(self) -> None:
-        moved, dropped = transfers(self.store, self.replaced, list(self.staged.values()),
-                                   {g: self.holdings.repeats.get(g, set()) for g in self.kept})
+        staged = {self.staged[f]: lines for f, lines in self.repeats.items()}
+        moved = transfers(self.store, self.replaced, list(self.staged.values()), self.kept,
+                          self.holdings.repeats, staged)
         commit = Commit(moves={s: f for f, s in self.staged.items()}, forget=list(self.replaced))
-        commit.inserts += self.records
+        commit.inserts += self.records + moved.inserts
+        commit.deletes += moved.deletes
+        commit.adds.update(moved.moves)
+        self.scratch += list(moved.moves)
         if self.written is not None:
             commit.adds[self.written] = META
-        for graph, lines in moved.items():
-            commit.inserts += line_quads(graph, lines)
-        for graph, lines in dropped.items():
-            commit.deletes += repeat_quads(graph, lines)
         self.store.commit(commit)
 
     def abort(self) -> None:
-        self.store.abort([*self.staged.values(), *([self.written] if self.written else [])])
+        self.store.abort([*self.staged.values(), *self.scratch, *([self.written] if self.written else [])])
 
 
 def load_bundle(store: Store, folder: Path, filing: Filing, progress: bool = False) -> tuple[str, dict[str, int]]:
@@ -270,6 +276,7 @@ def load_all(
     finally:
         for source in sources:
             source.close()
+    raw_settle(store)  # a bundle may state what a graph written raw holds
     return report
 
 
@@ -296,9 +303,14 @@ def load_for_use(store: Store, bundles: Sequence[Path] | None, plan: Path | None
 def describe(store: Store) -> list[str]:
     """One line per source graph: what is being served, and where it came from."""
     holdings = Holdings.read(store)
+    rows = row_counts(store)
     lines = []
     for graph in holdings.sources:
-        repeated = len(holdings.repeats.get(graph, ()))
-        also = f", {repeated:,} more stated and held by another source" if repeated else ""
+        said = []
+        if facts := len(holdings.repeats.get(graph, ())):
+            said.append(f"{facts:,} more facts")
+        if rows.get(graph):
+            said.append(f"{rows[graph]:,} rows")
+        also = f", {' and '.join(said)} stated and held by another source" if said else ""
         lines.append(f"{graph}: {store.count(graph):,} triples{also} (from {holdings.labels[graph]})")
     return lines or [f"{store.location}: holds no loaded source (load one with `bepgraph load`)"]

@@ -19,7 +19,8 @@ from email.policy import HTTP
 import pyoxigraph as ox
 
 from ..errors import StoreUnreachable
-from ..store import Store
+from ..raw_writes import apply as raw_apply, graph_triples, settle as raw_settle
+from ..store import META, Store
 from .protocol import GRAPH_FORMATS, ProtocolError, negotiate
 
 __all__ = ["DEFAULT", "GraphStoreAnswer", "GraphStoreRequest", "answer", "parse_rdf"]
@@ -77,15 +78,13 @@ class _Local:
         self.store = store
 
     def exists(self, graph: str | None) -> bool:
-        return graph is DEFAULT or graph in self.store.named_graphs()
+        # a source whose every fact another holds has no quads: graph/meta still records it
+        return graph is DEFAULT or graph in self.store.named_graphs() or bool(self.store.query(
+            f"ASK {{ GRAPH <{META}> {{ ?g ?p ?o }} }}", {"g": ox.NamedNode(graph)}))
 
     def read(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
-        if graph is DEFAULT:
-            triples = self.store.query("CONSTRUCT WHERE { ?s ?p ?o }", default_graphs=[])
-        else:
-            triples = self.store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
-                                       {"g": ox.NamedNode(graph)})
-        return ox.serialize(triples, format=fmt)  # type: ignore[arg-type]
+        # what was written into the graph: the facts it holds and those it repeats (raw_writes.py)
+        return ox.serialize(graph_triples(self.store, graph), format=fmt)
 
     def write(self, graph: str | None, triples: list[ox.Triple], replace: bool) -> None:
         data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
@@ -96,15 +95,16 @@ class _Local:
             steps.append(f"CREATE SILENT GRAPH <{graph}>")
         if data:
             steps.append("INSERT DATA " + _graph_clause(graph, data))
-        self.store.update(" ;\n".join(steps))
+        raw_apply(self.store, " ;\n".join(steps), self.store.update, [graph])
 
     def delete(self, graph: str | None) -> None:
-        self.store.update("CLEAR DEFAULT" if graph is DEFAULT else f"DROP GRAPH <{graph}>")
+        raw_apply(self.store, "CLEAR DEFAULT" if graph is DEFAULT else f"DROP GRAPH <{graph}>",
+                  self.store.update, [graph])
 
 
 def answer(store: Store, request: GraphStoreRequest, new_graph: str) -> GraphStoreAnswer:
     """The answer to *request*; *new_graph* is the IRI a POST without a graph creates."""
-    if store.forwards:
+    if store.forwards and request.method not in ("GET", "HEAD"):  # a read answers what a graph states, below
         return _forward(store, request)
     method, named, graph = request.method, request.named, request.graph
     gs = _Local(store)
@@ -152,5 +152,8 @@ def _forward(store: Store, request: GraphStoreRequest) -> GraphStoreAnswer:
         forwarded = store.forward_graph_store(request.method, params, request.body or None, headers)
     except StoreUnreachable as exc:
         raise ProtocolError(502, f"the graph store could not be reached: {exc}", "StoreError") from None
+    if forwarded.status < 300:  # a fact the graph now holds twice stays with one graph
+        created = forwarded.headers.get("location")
+        raw_settle(store, [request.graph] if request.named else [created] if created else None)
     keep = {k: v for k, v in forwarded.headers.items() if k in ("content-type", "location")}
     return GraphStoreAnswer(forwarded.status, forwarded.body if request.method != "HEAD" else None, keep)

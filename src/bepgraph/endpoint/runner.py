@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import StoreError, StoreUnreachable
+from ..raw_writes import apply as raw_apply
 from ..store import Store
 from .derived import DerivedGraphsRefused, answer_with_derived_graphs, named_derived_dates, refuse_derived_graphs
 from .guard import GuardError, check_query, check_update
@@ -192,18 +193,21 @@ class QueryRunner:
         store = self.store
         self.guard(text, base_iri, update=True)
         if store.forwards:
-            try:
-                response = store.forward_update(text, using, using_named, self.timeout_s)
-            except StoreUnreachable as exc:
-                raise ProtocolError(502, f"the SPARQL server could not be reached: {exc}", "StoreError") from None
-            if response.status >= 400:
-                raise ProtocolError(400, response.body.decode(errors="replace").strip()[:1000])
+            def forward(update: str) -> None:
+                try:
+                    response = store.forward_update(update, using, using_named, self.timeout_s)
+                except StoreUnreachable as exc:
+                    raise ProtocolError(502, f"the SPARQL server could not be reached: {exc}", "StoreError") from None
+                if response.status >= 400:
+                    raise ProtocolError(400, response.body.decode(errors="replace").strip()[:1000])
+
+            raw_apply(store, text, forward)  # each fact stays held once (raw_writes.py)
             return
         if not store.forkable:
             raise ProtocolError(501, f"the SPARQL endpoint cannot update a {type(store).__name__}", "StoreError")
         rewritten = rewrite_update(text, using, using_named)
         try:
-            store.protocol_update(rewritten, base_iri)
+            raw_apply(store, rewritten, lambda update: store.protocol_update(update, base_iri))
         except SyntaxError as exc:
             raise ProtocolError(400, f"SPARQL Update syntax error: {exc}", "QuerySyntaxError") from None
         except RuntimeError as exc:
