@@ -4,8 +4,8 @@ Two backends behind one interface:
 
 * :class:`EmbeddedStore` — Oxigraph (pyoxigraph) in this process, in memory
   or on disk. Chosen over rdflib's memory store by the load benchmark
-  (``bench/``): it loads a million trades ten times faster in a third of the
-  memory, and answers the analyst queries in seconds instead of minutes.
+  (``bench/``, README "Measurements"): it loads faster in less memory and
+  answers the analyst queries where rdflib's store does not finish.
 * :class:`RemoteStore` — any SPARQL 1.1 server speaking the Protocol and the
   Graph Store Protocol (tested against a live Oxigraph server). The server
   must treat its default graph as the union of the named graphs

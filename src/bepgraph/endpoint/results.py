@@ -52,9 +52,9 @@ def _remembered_reading(query: str, limit: int) -> tuple[str | None, bool]:
 def _reading(query: str, limit: int) -> tuple[str | None, bool]:
     """(:func:`capped_select`, :func:`declares_dataset`) of *query*, remembered for the texts seen last.
 
-    Why: the two scans cost 0.1–0.4 ms for a curated query with its banner
-    (a tenth to a third of what a small query takes in all), and analysts'
-    tools send the same text again and again (YASGUI re-runs, dashboards).
+    Why: the two scans of a curated query with its banner are a real share
+    of what a small query takes in all, and analysts' tools send the same
+    text again and again (YASGUI re-runs, dashboards).
     Each worker remembers its own; texts over 16k characters are not kept,
     so a client cannot fill a worker's memory with long texts.
     """

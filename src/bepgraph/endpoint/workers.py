@@ -3,7 +3,7 @@
 Why processes: pyoxigraph evaluates a query in Rust and cannot be
 interrupted from Python, so a timeout that only stops *waiting* would leave a
 runaway query eating a core. Why a pool: forking the server for every query
-cost 16–20 ms (page tables of the whole store), more than most curated
+copies the page tables of the whole store, which cost more than most curated
 queries take. A worker is forked once, shares the in-memory store's pages,
 and answers one request at a time over a pair of pipes; it is SIGKILLed and
 reaped when its deadline passes, and forked again on the next demand.
@@ -52,7 +52,7 @@ _LENGTHS = struct.Struct("!QQ")
 _FIRST_READ = 1 << 16  # lengths, header and a small body in one read
 _PIPE_SIZE = 1 << 20  # Linux's default pipe-max-size
 # workers run this much nicer than the server: with every core busy with runaway queries, the server
-# must still get the CPU to notice a deadline, kill the worker and answer (timeout + 1 s under load)
+# must still get the CPU to notice a deadline, kill the worker and answer (bench_timeouts.py measures it)
 _NICENESS = 5
 # the worker answers on a thread with this much stack (reserved, touched only as used): pyoxigraph's
 # parser and evaluator recurse, and 8 MiB took a query nested 5,000 groups deep down with the process
