@@ -32,7 +32,7 @@ LAYERS: list[set[str]] = [
     {"sparql"},
     {"validation"},
     {"known_ids"},
-    {"graphql", "viz", "endpoint"},
+    {"graphql", "viz", "endpoint", "api"},
     {"http"},
     {"cli"},
     {"__init__"},
