@@ -212,10 +212,13 @@ class Store(ABC):
     location: str
     #: whether a forked process can read this store's data (it lives in this process)
     forkable: bool = False
-    #: whether a fork of this process may write its copy of the data without touching the served store
-    copyable_by_fork: bool = False
     #: whether the endpoint hands queries, updates and Graph Store requests to this store's own server
     forwards: bool = False
+
+    @property
+    def copyable_by_fork(self) -> bool:
+        """Whether a fork of this process may write its copy of the data without touching the served store."""
+        return False
 
     @abstractmethod
     def query(
@@ -292,7 +295,7 @@ class Store(ABC):
         if JOURNAL not in self.named_graphs():
             return []
         rows = self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{_PENDING}> ?g }} }}")
-        graphs = sorted(row["g"].value for row in rows)  # type: ignore[union-attr,index]
+        graphs = sorted(row["g"].value for row in rows)  # type: ignore[union-attr]
         self.abort(graphs)
         return graphs
 
@@ -305,8 +308,8 @@ class Store(ABC):
         provenance of its loaded sources (graph/meta): every load changes it.
         """
         rows = self.query((query_dir() / "internal" / "store-generation.rq").read_text(encoding="utf-8"))
-        return ("provenance", tuple((r["graph"].value, r["sha"].value,  # type: ignore[index,union-attr]
-                                     "" if r["at"] is None else r["at"].value)  # type: ignore[index,union-attr]
+        return ("provenance", tuple((r["graph"].value, r["sha"].value,
+                                     "" if r["at"] is None else r["at"].value)
                                     for r in rows))  # type: ignore[union-attr]
 
     def write_count(self) -> int | None:
@@ -375,7 +378,7 @@ class EmbeddedStore(Store):
     forkable = True
 
     @property
-    def copyable_by_fork(self) -> bool:  # type: ignore[override]
+    def copyable_by_fork(self) -> bool:
         """In memory only: an on-disk store's RocksDB threads do not survive a fork."""
         return self.location == "memory" and hasattr(os, "fork")
 
@@ -440,7 +443,7 @@ class EmbeddedStore(Store):
                 self._store.bulk_load(spool, format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
                 self._store.update(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ <{source.value}> <{how}> <{target.value}> }} }}")
         rows = self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{_PENDING}> ?g }} }}")
-        for graph in sorted(row["g"].value for row in rows):  # type: ignore[union-attr,index]
+        for graph in sorted(row["g"].value for row in rows):  # type: ignore[union-attr]
             if graph.startswith(STAGING):  # moved, or emptied by nothing new: no longer needed
                 self.drop_graph(graph)
         self.drop_graph(JOURNAL)
@@ -450,7 +453,7 @@ class EmbeddedStore(Store):
             return []
         committed = bool(self.query(f"ASK {{ GRAPH <{JOURNAL}> {{ <{JOURNAL}> <{_COMMITTED}> true }} }}"))
         if committed:  # the load committed before it died: finish it
-            steps = {how: {row["s"].value: row["f"].value  # type: ignore[index]
+            steps = {how: {row["s"].value: row["f"].value
                            for row in self.query(f"SELECT ?s ?f WHERE {{ GRAPH <{JOURNAL}> {{ ?s <{how}> ?f }} }}")}  # type: ignore[union-attr]
                      for how in (_MOVES_TO, _ADDS_TO)}
             self._roll_forward(steps[_MOVES_TO], steps[_ADDS_TO])
@@ -501,17 +504,25 @@ class EmbeddedStore(Store):
         self._generation += 1
         return self._store
 
-    def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None, rows=None):  # type: ignore[override]
+    def query(
+        self,
+        text: str,
+        bindings: Mapping[str, Term] | None = None,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        rows: Sequence[Mapping[str, Term]] | None = None,
+    ) -> QueryResult:
         bound = bind_values(text, bindings, rows)
-        options: dict[str, object] = {}
+        default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None
         if default_graphs is not None:
-            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs] or [ox.DefaultGraph()]
-        else:
-            options["use_default_graph_as_union"] = True
+            default = [ox.NamedNode(g) for g in default_graphs] or [ox.DefaultGraph()]
+        named: list[ox.NamedNode | ox.BlankNode] | None = None
         if named_graphs is not None:
-            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            named = [ox.NamedNode(g) for g in named_graphs]
         try:
-            return self._store.query(bound, **options)
+            return self._store.query(bound, default_graph=default, named_graphs=named,
+                                     use_default_graph_as_union=default_graphs is None)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except OSError as exc:
@@ -566,11 +577,12 @@ class EmbeddedStore(Store):
 
     def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:
         if graph is not None:
-            return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph))
+            return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph)) or b""  # None only when given a file
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD):
-            return self._store.dump(format=fmt)
+            return self._store.dump(format=fmt) or b""
         union = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return ox.serialize(union, format=fmt)
+        assert isinstance(union, ox.QueryTriples)
+        return ox.serialize(union, format=fmt) or b""
 
     def close(self) -> None:
         """Flush and let go of an on-disk store: its folder stays locked while pyoxigraph holds it open."""
@@ -614,7 +626,15 @@ class RemoteStore(Store):
             raise StoreError(f"the SPARQL server at {url} answered {response.status_code}: {response.text[:300]}")
         return response
 
-    def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None, rows=None):  # type: ignore[override]
+    def query(
+        self,
+        text: str,
+        bindings: Mapping[str, Term] | None = None,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        rows: Sequence[Mapping[str, Term]] | None = None,
+    ) -> QueryResult:
         params: list[tuple[str, str]] = [("query", bind_values(text, bindings, rows))]
         params += [("default-graph-uri", g) for g in default_graphs or []]
         params += [("named-graph-uri", g) for g in named_graphs or []]
@@ -638,7 +658,7 @@ class RemoteStore(Store):
         params = [("query", text)]
         params += [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
-        return self._forward(self.query_url, str(httpx.QueryParams(params)), timeout_s, {
+        return self._forward(self.query_url, str(httpx.QueryParams(tuple(params))), timeout_s, {
             "Accept": "application/sparql-results+json, application/n-triples;q=0.9",
             "Content-Type": "application/x-www-form-urlencoded"})
 
@@ -646,7 +666,7 @@ class RemoteStore(Store):
                        timeout_s: float) -> Forwarded:
         params = [("update", text)] + [("using-graph-uri", g) for g in using] \
             + [("using-named-graph-uri", g) for g in using_named]
-        return self._forward(self.update_url, str(httpx.QueryParams(params)), timeout_s,
+        return self._forward(self.update_url, str(httpx.QueryParams(tuple(params))), timeout_s,
                              {"Content-Type": "application/x-www-form-urlencoded"})
 
     def _forward(self, url: str, content: str, timeout_s: float, headers: Mapping[str, str]) -> Forwarded:
@@ -707,16 +727,16 @@ class RemoteStore(Store):
     def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:
         if graph is not None:
             triples = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ox.NamedNode(graph).value}> {{ ?s ?p ?o }} }}")
-            return ox.serialize(triples, format=fmt)
+            return ox.serialize(triples, format=fmt) or b""  # type: ignore[arg-type]  # a CONSTRUCT: triples
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD):
             quads: list[ox.Quad] = []
             for g in self.named_graphs():
                 node = ox.NamedNode(g)
                 rows = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{node.value}> {{ ?s ?p ?o }} }}")
                 quads.extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in rows)  # type: ignore[union-attr]
-            return ox.serialize(quads, format=fmt)
+            return ox.serialize(quads, format=fmt) or b""
         union = self.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return ox.serialize(union, format=fmt)
+        return ox.serialize(union, format=fmt) or b""  # type: ignore[arg-type]  # a CONSTRUCT: triples
 
     def close(self) -> None:
         self._http.close()

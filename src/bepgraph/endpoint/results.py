@@ -142,7 +142,7 @@ def _solutions_bytes(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, limi
     cheap upper bound first, and a real parse only when that bound passes
     the cap (rare: a result near the cap, or literals that look like rows).
     """
-    body = result.serialize(format=fmt)
+    body = result.serialize(format=fmt) or b""  # None only when given a file
     if _row_bound(body, fmt) > limit and _row_count(body, fmt) > limit:
         raise _too_large(limit, "rows")
     return body
@@ -167,7 +167,7 @@ def evaluate(
             media = negotiate(accept, list(RESULTS_FORMATS), _RESULTS_DEFAULT)
             fmt = RESULTS_FORMATS[media]
             if isinstance(result, ox.QueryBoolean):
-                return Answer(_RESULTS_TYPE[fmt], result.serialize(format=fmt))
+                return Answer(_RESULTS_TYPE[fmt], result.serialize(format=fmt) or b"")
             return Answer(_RESULTS_TYPE[fmt], _solutions_bytes(result, fmt, limit))
         media = negotiate(accept, list(GRAPH_FORMATS), _GRAPH_DEFAULT)
         graph_fmt = GRAPH_FORMATS[media]
@@ -189,7 +189,7 @@ def recap(media: str, body: bytes, accept: str | None, limit: int) -> Answer:
         chosen = negotiate(accept, list(RESULTS_FORMATS), _RESULTS_DEFAULT)
         fmt = RESULTS_FORMATS[chosen]
         if isinstance(parsed, ox.QueryBoolean):
-            return Answer(_RESULTS_TYPE[fmt], parsed.serialize(format=fmt))
+            return Answer(_RESULTS_TYPE[fmt], parsed.serialize(format=fmt) or b"")
         return Answer(_RESULTS_TYPE[fmt], _solutions_bytes(parsed, fmt, limit))
     if media == "application/n-triples":
         chosen = negotiate(accept, list(GRAPH_FORMATS), _GRAPH_DEFAULT)

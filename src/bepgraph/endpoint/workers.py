@@ -44,7 +44,7 @@ from ..store import Store
 __all__ = ["Handler", "Outcome", "WorkerDied", "WorkerPool"]
 
 # Runs in the worker: the request in, (header, body) out. Built once per worker, in the worker.
-Handler = Callable[[dict[str, Any]], tuple[dict[str, Any], bytes]]
+Handler = Callable[[dict[str, Any]], tuple[dict[str, Any], bytes | bytearray]]
 # what a worker answers: its header and the body (a bytearray, read into place)
 Outcome = tuple[dict[str, Any], bytearray]
 _LENGTH = struct.Struct("!Q")
@@ -68,7 +68,7 @@ class _Worker:
     pid: int
     requests: int  # parent writes requests here
     answers: int  # parent reads answers here
-    generation: int
+    generation: int | None
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
@@ -89,7 +89,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _write_answer(fd: int, head: bytes, body: bytes) -> None:
+def _write_answer(fd: int, head: bytes, body: bytes | bytearray) -> None:
     """The framed answer, the body written from where it lies (no copy of a large answer)."""
     parts = [memoryview(_LENGTHS.pack(len(head), len(body)) + head), memoryview(body)]
     while parts:
@@ -400,7 +400,7 @@ class _AnswerReader:
         self._filled = self._started - head_end
         self._body[:self._filled] = start[head_end:self._started]
         self._start = None
-        return self._filled == body_size
+        return bool(self._filled == body_size)
 
 
 def _close_all_but(*keep: int) -> None:  # pragma: no cover - the worker

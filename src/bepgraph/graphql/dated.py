@@ -52,7 +52,7 @@ class Calendars:
             if key not in self._known:
                 self._known = {k: v for k, v in self._known.items() if k[0] == key[0]}  # drop old generations
                 rows = store.query(find_query("graphql/calendar").text, {"sortBy": ox.NamedNode(prop)})
-                terms = [r["key"] for r in rows]
+                terms = [r["key"] for r in rows]  # type: ignore[union-attr]
                 # a value that is not an xsd:date (bad data) cannot be ordered as a day: no calendar
                 dated = all(isinstance(t, ox.Literal) and t.datatype.value == XSD_DATE for t in terms)
                 self._known[key] = sorted((date.fromisoformat(t.value), t) for t in terms) if dated else None
@@ -104,7 +104,7 @@ def dated_rows(store: Store, question: PageQuestion, parent: str | None, days: l
     text = find_query("graphql/dated-page").text
     bound: dict[str, Term] = {"class": ox.NamedNode(q.cls), "sortBy": ox.NamedNode(q.sort_by)}
     if parent is not None:
-        bound["parent"], bound["link"] = ox.NamedNode(parent), ox.NamedNode(q.link)
+        bound["parent"], bound["link"] = ox.NamedNode(parent), ox.NamedNode(q.link)  # type: ignore[arg-type]
     for n, (where, value) in enumerate(q.wheres, start=1):
         bound[f"where{n}"], bound[f"equals{n}"] = ox.NamedNode(where), value
     window = _window(days, q)

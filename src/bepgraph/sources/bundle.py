@@ -282,7 +282,7 @@ def _read_table(
     path: Path,
     table: Table,
     conv: _Converters,
-    emit: Callable[[bytes], None],
+    emit: Callable[[bytes], object],
     problems: list[Problem],
     on_rows: Callable[[int], None],
     hold: Callable[[str], bool] | None = None,
