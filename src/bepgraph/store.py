@@ -18,6 +18,7 @@ group, the same way for both backends: user text never becomes query text.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -183,6 +184,12 @@ def _quad_text(quad: ox.Quad) -> str:
     return f"GRAPH {quad.graph_name} {{ {quad.subject} {quad.predicate} {quad.object} }}"
 
 
+@functools.lru_cache(maxsize=1)
+def _generation_query() -> str:
+    """queries/internal/store-generation.rq, read once."""
+    return (query_dir() / "internal" / "store-generation.rq").read_text(encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Forwarded:
     """A remote server's answer to a request the endpoint handed on as it came: status, headers, body."""
@@ -307,7 +314,7 @@ class Store(ABC):
         A store that counts no writes (a remote server) answers with the
         provenance of its loaded sources (graph/meta): every load changes it.
         """
-        rows = self.query((query_dir() / "internal" / "store-generation.rq").read_text(encoding="utf-8"))
+        rows = self.query(_generation_query())
         return ("provenance", tuple((r["graph"].value, r["sha"].value,
                                      "" if r["at"] is None else r["at"].value)
                                     for r in rows))  # type: ignore[union-attr]
