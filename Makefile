@@ -1,5 +1,6 @@
 # Two commands: `make serve` and `make test`. Each builds its own virtual
-# environment from nothing, so a fresh clone needs only python3.
+# environment from nothing, so a fresh clone needs only python3, make and npm
+# (npm for the pages' scripts; the wheel ships them built, see README "Quick start").
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -53,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache web/node_modules $(YASGUI) web/graphiql/node_modules $(GRAPHIQL) $(VIZ_VENDOR)
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache web/node_modules $(YASGUI) web/graphiql/node_modules $(GRAPHIQL) $(VIZ_VENDOR)

@@ -9,7 +9,7 @@ so that its peak memory (ru_maxrss) is its own:
 * ``engine``: load the blotter into Oxigraph in memory, then ``validate`` (median of the runs);
   then ``validate(focus=…)`` on the last 1,000 trades, checked equal to the full run filtered;
 * ``pyshacl``: parse into rdflib, then ``pyshacl.validate(inference="none")`` through
-  :func:`pyshacl_reference`, only up to ``--pyshacl-max`` trades and with a time limit.
+  ``tests/pyshacl_reference.py``, only up to ``--pyshacl-max`` trades and with a time limit.
 
 Prints a Markdown table and writes bench/out/validation.json.
 
@@ -78,7 +78,9 @@ def fingerprint(results: list) -> dict[str, object]:
 def child(kind: str, blotter: str, trades: int, runs: int) -> None:
     """Runs in the subprocess: load, validate *runs* times, print one JSON line."""
     sys.path.insert(0, str(HERE.parent / "src"))
-    from bepgraph.validation.engine import load_shapes, pyshacl_reference, validate
+    sys.path.insert(0, str(HERE.parent))  # the reference is test code
+    from bepgraph.validation.engine import load_shapes, validate
+    from tests.pyshacl_reference import pyshacl_reference
 
     out: dict[str, object] = {"kind": kind, "trades": trades}
     started = time.perf_counter()

@@ -27,12 +27,14 @@ import rdflib
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE.parent))  # tests/pyshacl_reference.py: the reference is test code
 
 from bepgraph.loading import load_all  # noqa: E402
 from bepgraph.resources import example_bundle, shape_files  # noqa: E402
 from bepgraph.store import EmbeddedStore  # noqa: E402
 from bepgraph.validation.derive import derived_for  # noqa: E402
-from bepgraph.validation.engine import load_shapes, pyshacl_reference, validate  # noqa: E402
+from bepgraph.validation.engine import load_shapes, validate  # noqa: E402
+from tests.pyshacl_reference import pyshacl_reference  # noqa: E402
 
 OUT = HERE / "out" / "pyshacl-agreement.json"
 

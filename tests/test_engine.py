@@ -23,10 +23,11 @@ from bepgraph.validation.engine import (
     ShapeResult,
     ShapesError,
     load_shapes,
-    pyshacl_reference,
     report_graph,
     validate,
 )
+
+from .pyshacl_reference import pyshacl_reference
 
 CASES = Path(__file__).parent / "shacl_cases"
 CASE_NAMES = sorted(p.name.removesuffix(".data.ttl") for p in CASES.glob("*.data.ttl"))

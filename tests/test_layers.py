@@ -35,7 +35,7 @@ LAYERS: list[set[str]] = [
     {"sparql"},
     {"validation"},
     {"known_ids"},
-    {"graphql", "viz", "endpoint", "partition"},
+    {"graphql", "viz", "endpoint", "partition", "api"},
     {"http"},
     {"cli"},
     {"__init__"},

@@ -27,7 +27,9 @@ from bepgraph.resources import shape_files
 from bepgraph.store import EmbeddedStore
 from bepgraph.validation.catalogue import rule_catalogue
 from bepgraph.validation.derive import derived_for
-from bepgraph.validation.engine import ShapeResult, load_shapes, pyshacl_reference, validate
+from bepgraph.validation.engine import ShapeResult, load_shapes, validate
+
+from .pyshacl_reference import pyshacl_reference
 
 CASES = Path(__file__).parent / "rules" / "cases"
 SPARQL_COMPONENT = "http://www.w3.org/ns/shacl#SPARQLConstraintComponent"

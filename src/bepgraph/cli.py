@@ -129,9 +129,9 @@ def cmd_query(args: argparse.Namespace) -> int:
             if args.format == "table":
                 _print_table(result)
             else:
-                out.write(result.serialize(format=RESULT_FORMATS[args.format]))
+                out.write(result.serialize(format=RESULT_FORMATS[args.format]) or b"")
         else:
-            out.write(ox.serialize(result, format=ox.RdfFormat.TURTLE))
+            out.write(ox.serialize(result, format=ox.RdfFormat.TURTLE) or b"")
     finally:
         store.close()
     return EXIT_OK
@@ -214,7 +214,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except SystemExit:
         failure = getattr(app, "startup_error", None)
         if failure is not None:  # uvicorn printed its message and exits 3 for any start it could not make
-            return failure.exit_code
+            return int(failure.exit_code)
         raise
     return EXIT_INTERRUPTED if server.should_exit else EXIT_OK
 

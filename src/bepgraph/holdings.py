@@ -74,7 +74,7 @@ def _subject(line: str) -> str:
 
 def _terms(line: str) -> tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal | ox.BlankNode]:
     triple = next(iter(ox.parse((line + " .").encode(), format=ox.RdfFormat.N_TRIPLES)))
-    return triple.subject, triple.predicate, triple.object  # type: ignore[return-value]
+    return triple.subject, triple.predicate, triple.object
 
 
 def is_bundle(graph: str) -> bool:
@@ -97,7 +97,7 @@ class Holdings:
         text = (f"SELECT ?g ?p ?o WHERE {{ GRAPH <{META}> {{ ?g ?p ?o }} "
                 f"FILTER (?p IN (<{_SOURCE}>, <{REPEATS}>)) }}")
         for row in store.query(text):  # type: ignore[union-attr]
-            graph, pred, value = row["g"].value, row["p"].value, row["o"].value  # type: ignore[index]
+            graph, pred, value = row["g"].value, row["p"].value, row["o"].value
             if pred == _SOURCE:
                 sources.append(graph)
                 labels[graph] = value
@@ -170,10 +170,10 @@ def _held_triples(store: Store, graphs: set[str], subjects: Iterable[str]) -> di
     for i in range(0, len(todo), _BATCH):
         rows = [{"s": ox.NamedNode(s[1:-1])} for s in todo[i:i + _BATCH]]
         for row in store.query(text, rows=rows):  # type: ignore[union-attr]
-            graph = row["g"].value  # type: ignore[index]
-            if graph in graphs and not isinstance(row["o"], ox.BlankNode):  # type: ignore[index]
-                s = str(row["s"])  # type: ignore[index]
-                held.setdefault(s, {})[f"{s} {row['p']} {row['o']}"] = graph  # type: ignore[index]
+            graph = row["g"].value
+            if graph in graphs and not isinstance(row["o"], ox.BlankNode):
+                s = str(row["s"])
+                held.setdefault(s, {})[f"{s} {row['p']} {row['o']}"] = graph
     return held
 
 
@@ -531,7 +531,7 @@ def stated(store: Store, graph: str) -> set[str]:
     fact; it reads the whole graph, so it is for checks, not for the doors.
     """
     node = ox.NamedNode(graph).value
-    lines = {f"{row['s']} {row['p']} {row['o']}"  # type: ignore[index]
+    lines = {f"{row['s']} {row['p']} {row['o']}"
              for row in store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{node}> {{ ?s ?p ?o }} }}")}  # type: ignore[union-attr]
     holdings = Holdings.read(store)
     lines |= holdings.repeats.get(graph, set())

@@ -45,7 +45,7 @@ def nearest(ident: str, known: Iterable[str], count: int = 3) -> list[str]:
 def _known_ids(store: Store, table: str) -> list[str]:
     prefix = entity_iri(table, "")
     rows = store.query(find_query("internal/entity-ids").text, {"prefix": ox.Literal(prefix)})
-    found = (split_entity_iri(r["entity"].value) for r in rows)  # type: ignore[index,union-attr]
+    found = (split_entity_iri(r["entity"].value) for r in rows)  # type: ignore[union-attr]
     return [f[1] for f in found if f is not None and f[0] == table]
 
 

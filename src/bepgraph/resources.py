@@ -1,8 +1,8 @@
-"""The only module that knows where ontology/, shapes/, queries/ and examples/ live.
+"""The only module that knows where ontology/, shapes/, queries/, filings/, examples/ and web/ live.
 
 In a checkout (editable install) they sit beside ``src/``; in an installed
-wheel they are shipped inside the package as ``bepgraph/_data``. Looking in
-the checkout first serves both.
+wheel they are shipped inside the package as ``bepgraph/_data`` (pyproject.toml's
+``force-include``). Looking in the checkout first serves both.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def data_root() -> Path:
-    """The folder holding ontology/, shapes/, queries/ and examples/."""
+    """The folder holding ontology/, shapes/, queries/, filings/, examples/ and web/."""
     checkout = _PACKAGE.parent.parent
     if (checkout / "ontology").is_dir() and (checkout / "pyproject.toml").is_file():
         return checkout

@@ -4,8 +4,8 @@ Two backends behind one interface:
 
 * :class:`EmbeddedStore` — Oxigraph (pyoxigraph) in this process, in memory
   or on disk. Chosen over rdflib's memory store by the load benchmark
-  (``bench/``): it loads a million trades ten times faster in a third of the
-  memory, and answers the analyst queries in seconds instead of minutes.
+  (``bench/``, README "Measurements"): it loads faster in less memory and
+  answers the analyst queries where rdflib's store does not finish.
 * :class:`RemoteStore` — any SPARQL 1.1 server speaking the Protocol and the
   Graph Store Protocol (tested against a live Oxigraph server). The server
   must treat its default graph as the union of the named graphs
@@ -18,6 +18,7 @@ group, the same way for both backends: user text never becomes query text.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -183,6 +184,12 @@ def _quad_text(quad: ox.Quad) -> str:
     return f"GRAPH {quad.graph_name} {{ {quad.subject} {quad.predicate} {quad.object} }}"
 
 
+@functools.lru_cache(maxsize=1)
+def _generation_query() -> str:
+    """queries/internal/store-generation.rq, read once."""
+    return (query_dir() / "internal" / "store-generation.rq").read_text(encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Forwarded:
     """A remote server's answer to a request the endpoint handed on as it came: status, headers, body."""
@@ -212,10 +219,13 @@ class Store(ABC):
     location: str
     #: whether a forked process can read this store's data (it lives in this process)
     forkable: bool = False
-    #: whether a fork of this process may write its copy of the data without touching the served store
-    copyable_by_fork: bool = False
     #: whether the endpoint hands queries, updates and Graph Store requests to this store's own server
     forwards: bool = False
+
+    @property
+    def copyable_by_fork(self) -> bool:
+        """Whether a fork of this process may write its copy of the data without touching the served store."""
+        return False
 
     @abstractmethod
     def query(
@@ -292,7 +302,7 @@ class Store(ABC):
         if JOURNAL not in self.named_graphs():
             return []
         rows = self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{_PENDING}> ?g }} }}")
-        graphs = sorted(row["g"].value for row in rows)  # type: ignore[union-attr,index]
+        graphs = sorted(row["g"].value for row in rows)  # type: ignore[union-attr]
         self.abort(graphs)
         return graphs
 
@@ -304,9 +314,9 @@ class Store(ABC):
         A store that counts no writes (a remote server) answers with the
         provenance of its loaded sources (graph/meta): every load changes it.
         """
-        rows = self.query((query_dir() / "internal" / "store-generation.rq").read_text(encoding="utf-8"))
-        return ("provenance", tuple((r["graph"].value, r["sha"].value,  # type: ignore[index,union-attr]
-                                     "" if r["at"] is None else r["at"].value)  # type: ignore[index,union-attr]
+        rows = self.query(_generation_query())
+        return ("provenance", tuple((r["graph"].value, r["sha"].value,
+                                     "" if r["at"] is None else r["at"].value)
                                     for r in rows))  # type: ignore[union-attr]
 
     def write_count(self) -> int | None:
@@ -375,7 +385,7 @@ class EmbeddedStore(Store):
     forkable = True
 
     @property
-    def copyable_by_fork(self) -> bool:  # type: ignore[override]
+    def copyable_by_fork(self) -> bool:
         """In memory only: an on-disk store's RocksDB threads do not survive a fork."""
         return self.location == "memory" and hasattr(os, "fork")
 
@@ -440,7 +450,7 @@ class EmbeddedStore(Store):
                 self._store.bulk_load(spool, format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
                 self._store.update(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ <{source.value}> <{how}> <{target.value}> }} }}")
         rows = self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{_PENDING}> ?g }} }}")
-        for graph in sorted(row["g"].value for row in rows):  # type: ignore[union-attr,index]
+        for graph in sorted(row["g"].value for row in rows):  # type: ignore[union-attr]
             if graph.startswith(STAGING):  # moved, or emptied by nothing new: no longer needed
                 self.drop_graph(graph)
         self.drop_graph(JOURNAL)
@@ -450,7 +460,7 @@ class EmbeddedStore(Store):
             return []
         committed = bool(self.query(f"ASK {{ GRAPH <{JOURNAL}> {{ <{JOURNAL}> <{_COMMITTED}> true }} }}"))
         if committed:  # the load committed before it died: finish it
-            steps = {how: {row["s"].value: row["f"].value  # type: ignore[index]
+            steps = {how: {row["s"].value: row["f"].value
                            for row in self.query(f"SELECT ?s ?f WHERE {{ GRAPH <{JOURNAL}> {{ ?s <{how}> ?f }} }}")}  # type: ignore[union-attr]
                      for how in (_MOVES_TO, _ADDS_TO)}
             self._roll_forward(steps[_MOVES_TO], steps[_ADDS_TO])
@@ -501,17 +511,25 @@ class EmbeddedStore(Store):
         self._generation += 1
         return self._store
 
-    def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None, rows=None):  # type: ignore[override]
+    def query(
+        self,
+        text: str,
+        bindings: Mapping[str, Term] | None = None,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        rows: Sequence[Mapping[str, Term]] | None = None,
+    ) -> QueryResult:
         bound = bind_values(text, bindings, rows)
-        options: dict[str, object] = {}
+        default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None
         if default_graphs is not None:
-            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs] or [ox.DefaultGraph()]
-        else:
-            options["use_default_graph_as_union"] = True
+            default = [ox.NamedNode(g) for g in default_graphs] or [ox.DefaultGraph()]
+        named: list[ox.NamedNode | ox.BlankNode] | None = None
         if named_graphs is not None:
-            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            named = [ox.NamedNode(g) for g in named_graphs]
         try:
-            return self._store.query(bound, **options)
+            return self._store.query(bound, default_graph=default, named_graphs=named,
+                                     use_default_graph_as_union=default_graphs is None)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except OSError as exc:
@@ -566,11 +584,12 @@ class EmbeddedStore(Store):
 
     def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:
         if graph is not None:
-            return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph))
+            return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph)) or b""  # None only when given a file
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD):
-            return self._store.dump(format=fmt)
+            return self._store.dump(format=fmt) or b""
         union = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return ox.serialize(union, format=fmt)
+        assert isinstance(union, ox.QueryTriples)
+        return ox.serialize(union, format=fmt) or b""
 
     def close(self) -> None:
         """Flush and let go of an on-disk store: its folder stays locked while pyoxigraph holds it open."""
@@ -609,7 +628,15 @@ class RemoteStore(Store):
         self.gsp_url = self.client.endpoints.gsp_url
         self.location = self.query_url
 
-    def query(self, text, bindings=None, *, default_graphs=None, named_graphs=None, rows=None):  # type: ignore[override]
+    def query(
+        self,
+        text: str,
+        bindings: Mapping[str, Term] | None = None,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        rows: Sequence[Mapping[str, Term]] | None = None,
+    ) -> QueryResult:
         return _parsed(self.answer(bind_values(text, bindings, rows), default_graphs, named_graphs))
 
     def answer(self, text: str, default_graphs: Sequence[str] | None = None,

@@ -82,7 +82,7 @@ def answer_with_derived_graphs(store: Store, days: Sequence[date], evaluate: Cal
             return False, (getattr(exc, "status", 400), str(exc), getattr(exc, "kind", "QueryError"))
 
     try:
-        return in_private_copy(store, answer, "the query over the derived graphs", timeout_s=timeout_s,  # type: ignore[no-any-return]
+        return in_private_copy(store, answer, "the query over the derived graphs", timeout_s=timeout_s,
                                prepare=write, prepare_bytes=sum(map(len, graphs.values())))
     except StoreError as exc:
         if "did not finish within" in str(exc):

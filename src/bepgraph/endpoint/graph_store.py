@@ -55,7 +55,8 @@ def parse_rdf(content_type: str | None, body: bytes, base: str) -> list[ox.Tripl
             b"Content-Type: " + (content_type or "").encode() + b"\r\n\r\n" + body)
         triples: list[ox.Triple] = []
         for part in message.iter_parts():
-            triples += parse_rdf(part.get("content-type"), part.get_payload(decode=True) or b"", base)
+            payload = part.get_payload(decode=True)
+            triples += parse_rdf(part.get("content-type"), payload if isinstance(payload, bytes) else b"", base)
         return triples
     fmt = ox.RdfFormat.from_media_type(media) if media else None
     if fmt is None:
@@ -87,7 +88,7 @@ class _Local:
         return ox.serialize(graph_triples(self.store, graph), format=fmt)
 
     def write(self, graph: str | None, triples: list[ox.Triple], replace: bool) -> None:
-        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
+        data = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
         steps = []
         if replace:
             steps.append("CLEAR SILENT DEFAULT" if graph is DEFAULT else f"DROP SILENT GRAPH <{graph}>")

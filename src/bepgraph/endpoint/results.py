@@ -52,9 +52,9 @@ def _remembered_reading(query: str, limit: int) -> tuple[str | None, bool]:
 def _reading(query: str, limit: int) -> tuple[str | None, bool]:
     """(:func:`capped_select`, :func:`declares_dataset`) of *query*, remembered for the texts seen last.
 
-    Why: the two scans cost 0.1–0.4 ms for a curated query with its banner
-    (a tenth to a third of what a small query takes in all), and analysts'
-    tools send the same text again and again (YASGUI re-runs, dashboards).
+    Why: the two scans of a curated query with its banner are a real share
+    of what a small query takes in all, and analysts' tools send the same
+    text again and again (YASGUI re-runs, dashboards).
     Each worker remembers its own; texts over 16k characters are not kept,
     so a client cannot fill a worker's memory with long texts.
     """
@@ -142,7 +142,7 @@ def _solutions_bytes(result: ox.QuerySolutions, fmt: ox.QueryResultsFormat, limi
     cheap upper bound first, and a real parse only when that bound passes
     the cap (rare: a result near the cap, or literals that look like rows).
     """
-    body = result.serialize(format=fmt)
+    body = result.serialize(format=fmt) or b""  # None only when given a file
     if _row_bound(body, fmt) > limit and _row_count(body, fmt) > limit:
         raise _too_large(limit, "rows")
     return body
@@ -167,7 +167,7 @@ def evaluate(
             media = negotiate(accept, list(RESULTS_FORMATS), _RESULTS_DEFAULT)
             fmt = RESULTS_FORMATS[media]
             if isinstance(result, ox.QueryBoolean):
-                return Answer(_RESULTS_TYPE[fmt], result.serialize(format=fmt))
+                return Answer(_RESULTS_TYPE[fmt], result.serialize(format=fmt) or b"")
             return Answer(_RESULTS_TYPE[fmt], _solutions_bytes(result, fmt, limit))
         media = negotiate(accept, list(GRAPH_FORMATS), _GRAPH_DEFAULT)
         graph_fmt = GRAPH_FORMATS[media]
@@ -189,7 +189,7 @@ def recap(media: str, body: bytes, accept: str | None, limit: int) -> Answer:
         chosen = negotiate(accept, list(RESULTS_FORMATS), _RESULTS_DEFAULT)
         fmt = RESULTS_FORMATS[chosen]
         if isinstance(parsed, ox.QueryBoolean):
-            return Answer(_RESULTS_TYPE[fmt], parsed.serialize(format=fmt))
+            return Answer(_RESULTS_TYPE[fmt], parsed.serialize(format=fmt) or b"")
         return Answer(_RESULTS_TYPE[fmt], _solutions_bytes(parsed, fmt, limit))
     if media == "application/n-triples":
         chosen = negotiate(accept, list(GRAPH_FORMATS), _GRAPH_DEFAULT)

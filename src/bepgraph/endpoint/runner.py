@@ -43,7 +43,7 @@ def _query_handler(store: Store) -> Handler:
     target = store.fork_reader()
     on_disk = not store.copyable_by_fork
 
-    def handle(request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    def handle(request: dict[str, Any]) -> tuple[dict[str, Any], bytes | bytearray]:
         dataset = Dataset(*(tuple(g) if g is not None else None for g in request["dataset"]))
         try:
             if on_disk:  # an in-memory store's derived graphs never reach a query process
@@ -101,10 +101,10 @@ class QueryRunner:
         """:meth:`query` from an event loop, which waits for the worker itself (see ``WorkerPool.run_async``)."""
         self.guard(text, base_iri)
         if self.store.forwards:
-            outcome = await asyncio.to_thread(self._forwarded_outcome, text, dataset, accept)
-            if isinstance(outcome, ProtocolError):
-                raise outcome
-            return outcome
+            forwarded = await asyncio.to_thread(self._forwarded_outcome, text, dataset, accept)
+            if isinstance(forwarded, ProtocolError):
+                raise forwarded
+            return forwarded
         days = self._derived_days(text, dataset)
         if days:
             return await asyncio.to_thread(self._with_derived, days, text, dataset, accept, base_iri)

@@ -3,7 +3,7 @@
 Why processes: pyoxigraph evaluates a query in Rust and cannot be
 interrupted from Python, so a timeout that only stops *waiting* would leave a
 runaway query eating a core. Why a pool: forking the server for every query
-cost 16–20 ms (page tables of the whole store), more than most curated
+copies the page tables of the whole store, which cost more than most curated
 queries take. A worker is forked once, shares the in-memory store's pages,
 and answers one request at a time over a pair of pipes; it is SIGKILLed and
 reaped when its deadline passes, and forked again on the next demand.
@@ -44,7 +44,7 @@ from ..store import Store
 __all__ = ["Handler", "Outcome", "WorkerDied", "WorkerPool"]
 
 # Runs in the worker: the request in, (header, body) out. Built once per worker, in the worker.
-Handler = Callable[[dict[str, Any]], tuple[dict[str, Any], bytes]]
+Handler = Callable[[dict[str, Any]], tuple[dict[str, Any], bytes | bytearray]]
 # what a worker answers: its header and the body (a bytearray, read into place)
 Outcome = tuple[dict[str, Any], bytearray]
 _LENGTH = struct.Struct("!Q")
@@ -52,7 +52,7 @@ _LENGTHS = struct.Struct("!QQ")
 _FIRST_READ = 1 << 16  # lengths, header and a small body in one read
 _PIPE_SIZE = 1 << 20  # Linux's default pipe-max-size
 # workers run this much nicer than the server: with every core busy with runaway queries, the server
-# must still get the CPU to notice a deadline, kill the worker and answer (timeout + 1 s under load)
+# must still get the CPU to notice a deadline, kill the worker and answer (bench_timeouts.py measures it)
 _NICENESS = 5
 # the worker answers on a thread with this much stack (reserved, touched only as used): pyoxigraph's
 # parser and evaluator recurse, and 8 MiB took a query nested 5,000 groups deep down with the process
@@ -68,7 +68,7 @@ class _Worker:
     pid: int
     requests: int  # parent writes requests here
     answers: int  # parent reads answers here
-    generation: int
+    generation: int | None
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
@@ -89,7 +89,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _write_answer(fd: int, head: bytes, body: bytes) -> None:
+def _write_answer(fd: int, head: bytes, body: bytes | bytearray) -> None:
     """The framed answer, the body written from where it lies (no copy of a large answer)."""
     parts = [memoryview(_LENGTHS.pack(len(head), len(body)) + head), memoryview(body)]
     while parts:
@@ -400,7 +400,7 @@ class _AnswerReader:
         self._filled = self._started - head_end
         self._body[:self._filled] = start[head_end:self._started]
         self._start = None
-        return self._filled == body_size
+        return bool(self._filled == body_size)
 
 
 def _close_all_but(*keep: int) -> None:  # pragma: no cover - the worker

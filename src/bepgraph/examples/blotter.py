@@ -18,10 +18,13 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ..sources.tables import TABLES
 from .model import Breach, ExpectedWarning, cents
 from .scenario import DirectedArrangement, Scenario
+
+T = TypeVar("T")
 
 __all__ = ["BlotterResult", "FIXED_TRADES", "write_blotter"]
 
@@ -148,10 +151,10 @@ def _business_days(first: dt.date, last: dt.date) -> list[dt.date]:
     return days
 
 
-def _pick_table(rng: random.Random, items: list, weights: list[int], bits: int) -> list:
+def _pick_table(rng: random.Random, items: list[T], weights: list[int], bits: int) -> list[T]:
     """A table of 2**bits entries in which each item appears about in proportion to its weight."""
     size, total = 1 << bits, sum(weights)
-    table: list = []
+    table: list[T] = []
     for item, w in zip(items, weights):
         table.extend([item] * (w * size // total))
     while len(table) < size:
@@ -160,8 +163,8 @@ def _pick_table(rng: random.Random, items: list, weights: list[int], bits: int) 
 
 
 def write_blotter(scn: Scenario, series_ids: list[str], n_trades: int, seed: int,
-                  write_tx: Callable[[tuple], None], write_benefit: Callable[[tuple], None],
-                  write_expenditure: Callable[[tuple], None]) -> BlotterResult:
+                  write_tx: Callable[[tuple[Any, ...]], None], write_benefit: Callable[[tuple[Any, ...]], None],
+                  write_expenditure: Callable[[tuple[Any, ...]], None]) -> BlotterResult:
     fixed = sorted(FIXED_TRADES, key=lambda t: (t.day, t.tag))
     if n_trades < len(fixed):
         raise ValueError(f"--trades must be at least {len(fixed)} (the example's fixed trades)")
@@ -179,7 +182,7 @@ def write_blotter(scn: Scenario, series_ids: list[str], n_trades: int, seed: int
 
     # directed options per (set of arrangements in force) and series
     memo: dict[tuple[str, ...], list[tuple[DirectedArrangement, ...]]] = {}
-    options: list[list[tuple[DirectedArrangement, ...]] | None] = []
+    options: list[list[tuple[DirectedArrangement, ...]]] = []
     for d in days:
         live = tuple(a for a in scn.arrangements if a.start <= d < a.end)
         key = tuple(a.agreement for a in live)
@@ -200,7 +203,7 @@ def write_blotter(scn: Scenario, series_ids: list[str], n_trades: int, seed: int
     day_idx = sorted(rng.randrange(len(days)) for _ in range(n_trades - len(fixed)))
 
     result = BlotterResult(counts={"transactions": 0, "benefits": 0, "expenditures": 0})
-    spends: list[tuple] = []  # (date ordinal, seq, funded_by, category, amount, payee, description, tag)
+    spends: list[tuple[Any, ...]] = []  # (date ordinal, seq, funded_by, category, amount, payee, description, tag)
     n_tx = n_b = 0
     carry: tuple[str, int, int, int] | None = None  # an unspent benefit: id, cents, day, cap
     fixed_benefit_ids: dict[str, str] = {}

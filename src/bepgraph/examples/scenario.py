@@ -197,43 +197,43 @@ def build_scenario(schedule: list[ScheduleSeries], plan_date: dt.date) -> Scenar
         return xid
 
     adopt_board = board(D(2002, 2, 14))
-    for s in ids:
-        matter(adopt_board, "adopt", s, "plan", s)
+    for sid in ids:
+        matter(adopt_board, "adopt", sid, "plan", sid)
     for a in ("distribution-agreement", "db-harbor-point", "bc-meridian", "db-lakeshore", "db-granite"):
         matter(adopt_board, "approve_agreement", "", a, a)
 
     rng = random.Random(20020516)  # fixed: share counts do not depend on the seed
-    for s in ids:
-        mid = f"SM-{iso(plan_date)}-{s}"
-        f.add("meetings", id=mid, date=iso(plan_date), body="shareholders", series=s, in_person=T, called_for_plan=T)
-        xid = matter(mid, "adopt", s, "plan", "plan", ballots=False)
-        out, present, yes = _shares(rng, s)
+    for sid in ids:
+        mid = f"SM-{iso(plan_date)}-{sid}"
+        f.add("meetings", id=mid, date=iso(plan_date), body="shareholders", series=sid, in_person=T, called_for_plan=T)
+        xid = matter(mid, "adopt", sid, "plan", "plan", ballots=False)
+        out, present, yes = _shares(rng, sid)
         against = (present - yes) * 3 // 4
-        assert _approved(out, present, yes), s
-        f.add("shareholder_votes", matter=xid, series=s, shares_outstanding=_thousandths(out),
+        assert _approved(out, present, yes), sid
+        f.add("shareholder_votes", matter=xid, series=sid, shares_outstanding=_thousandths(out),
               shares_present=_thousandths(present), shares_for=_thousandths(yes),
               shares_against=_thousandths(against))
 
     cont_2003 = board(D(2003, 5, 15))
-    for s in ids:
-        matter(cont_2003, "continue", s, "plan", s)
+    for sid in ids:
+        matter(cont_2003, "continue", sid, "plan", sid)
     nov_2003 = board(D(2003, 11, 13))
     matter(nov_2003, "approve_agreement", "", "db-cobalt", "db-cobalt")
     matter(nov_2003, "nominate_trustee", "", "t-ridley", "t-ridley", abstain=tuple(sorted(INTERESTED)))
 
     cont_2004 = board(D(2004, 5, 13))
-    for s in ids:
-        if s != LAPSED:
-            matter(cont_2004, "continue", s, "plan", s, absent=("t-brandt",))
+    for sid in ids:
+        if sid != LAPSED:
+            matter(cont_2004, "continue", sid, "plan", sid, absent=("t-brandt",))
     lapse = D(2004, 5, 15)
     f.breaches.append(Breach("BEP-5.1", "series", LAPSED,
                              "its continuance was left off the agenda of BM-2004-05-13, so the plan lapsed on "
                              "2004-05-15, one year after the continuance of BM-2003-05-15"))
 
     amend = board(D(2004, 8, 12))
-    for s in ids:
-        if s not in JOINT and s != LAPSED:
-            matter(amend, "amend", s, "plan", s, material=F, increases_spending=F, increase_from_credits=F)
+    for sid in ids:
+        if sid not in JOINT and sid != LAPSED:
+            matter(amend, "amend", sid, "plan", sid, material=F, increases_spending=F, increase_from_credits=F)
     joint = matter(amend, "amend", ";".join(JOINT), "plan", "-and-".join(JOINT),
                    material=F, increases_spending=F, increase_from_credits=F)
     f.breaches.append(Breach("BEP-11.1", "matters", joint,
@@ -242,10 +242,10 @@ def build_scenario(schedule: list[ScheduleSeries], plan_date: dt.date) -> Scenar
 
     term_day = D(2004, 11, 4)
     term = board(term_day)
-    for s in ids:
-        eff = D(2004, 12, 10) if s == LATE_NOTICE else end_of_plan
-        xid = matter(term, "terminate", s, "plan", s, notice_date=iso(term_day), effective=iso(eff))
-        if s == LATE_NOTICE:
+    for sid in ids:
+        eff = D(2004, 12, 10) if sid == LATE_NOTICE else end_of_plan
+        xid = matter(term, "terminate", sid, "plan", sid, notice_date=iso(term_day), effective=iso(eff))
+        if sid == LATE_NOTICE:
             f.breaches.append(Breach("BEP-7.2", "matters", xid,
                                      "termination effective 2004-12-10 on notice given 2004-11-04: 36 days, "
                                      "more than the plan's 30 days"))

@@ -119,19 +119,19 @@ def broker_flows(info: strawberry.Info, as_of: date, from_: date | None, to: dat
     totals: dict[str, dict[str, object]] = defaultdict(lambda: {"trades": 0, "commissions": zero, "directed": zero,
                                                                  "payments": zero, "credits": zero,
                                                                  "expenditures": zero})
-    for row in store.query(find_query("graphql/flows-trades").text, {**common, "groupBy": ox.NamedNode(BEP + trade_prop)}):  # type: ignore[union-attr]
+    for row in store.query(find_query("graphql/flows-trades").text, {**common, "groupBy": ox.NamedNode(BEP + trade_prop)}):
         t = totals[row["group"].value]
         t["trades"] = to_python(row["trades"])
         t["commissions"] = to_python(row["commissions"])
         t["directed"] = to_python(row["directed"])
-    for row in store.query(find_query("graphql/flows-benefits").text, {**common, "groupBy": ox.NamedNode(BEP + benefit_prop)}):  # type: ignore[union-attr]
+    for row in store.query(find_query("graphql/flows-benefits").text, {**common, "groupBy": ox.NamedNode(BEP + benefit_prop)}):
         t = totals[row["group"].value]
         t["payments"] = to_python(row["payments"])
         t["credits"] = to_python(row["credits"])
-    for row in store.query(find_query("graphql/flows-expenditures").text, {**common, "groupBy": ox.NamedNode(BEP + benefit_prop)}):  # type: ignore[union-attr]
+    for row in store.query(find_query("graphql/flows-expenditures").text, {**common, "groupBy": ox.NamedNode(BEP + benefit_prop)}):
         t = totals[row["group"].value]
-        t["expenditures"] = t["expenditures"] + to_python(row["amount"])  # type: ignore[operator]
-    return [BrokerFlow(group=entity_id(g), trades=int(t["trades"]), commissions=Decimal(t["commissions"]),  # type: ignore[arg-type]
+        t["expenditures"] = t["expenditures"] + to_python(row["amount"])
+    return [BrokerFlow(group=entity_id(g), trades=int(t["trades"]), commissions=Decimal(t["commissions"]),  # type: ignore[arg-type,call-overload]
                        directed_commissions=Decimal(t["directed"]), payments=Decimal(t["payments"]),  # type: ignore[arg-type]
                        credits=Decimal(t["credits"]), expenditures=Decimal(t["expenditures"]))  # type: ignore[arg-type]
             for g, t in sorted(totals.items())]

@@ -1,13 +1,13 @@
 """Date-ordered pages read a few days at a time, newest (or oldest) first, instead of sorting a whole list.
 
-At a million trades a series has some 26,000; ``ORDER BY DESC(?date)
-LIMIT 21`` makes Oxigraph fetch and sort all of them (about 2 s), while
-the trades of one day are an index lookup (under a millisecond). So a page
+A series has tens of thousands of trades at a million; ``ORDER BY
+DESC(?date) LIMIT 21`` makes Oxigraph fetch and sort all of them, while
+the trades of one day are an index lookup. So a page
 ordered by a date reads the days of the calendar (every value of the date
 property, cached per generation of the loaded data) one query per day, from
 the cursor on, until the page is full. A day's query binds one VALUES row:
 Oxigraph 0.5.13 plans a multi-row VALUES block as a join and loses the
-lookup (measured: 4 days in one query 17 ms, one day 0.5 ms at 100k trades).
+lookup (the figures: README, Measurements, "Figures behind the design").
 When the days read so far show that eight days would not fill the page,
 the list is sparse, hence small, and the rest comes from the ordinary
 sorted query, resumed strictly past the days already read: the keyset
@@ -52,7 +52,7 @@ class Calendars:
             if key not in self._known:
                 self._known = {k: v for k, v in self._known.items() if k[0] == key[0]}  # drop old generations
                 rows = store.query(find_query("graphql/calendar").text, {"sortBy": ox.NamedNode(prop)})
-                terms = [r["key"] for r in rows]
+                terms = [r["key"] for r in rows]  # type: ignore[union-attr]
                 # a value that is not an xsd:date (bad data) cannot be ordered as a day: no calendar
                 dated = all(isinstance(t, ox.Literal) and t.datatype.value == XSD_DATE for t in terms)
                 self._known[key] = sorted((date.fromisoformat(t.value), t) for t in terms) if dated else None
@@ -104,7 +104,7 @@ def dated_rows(store: Store, question: PageQuestion, parent: str | None, days: l
     text = find_query("graphql/dated-page").text
     bound: dict[str, Term] = {"class": ox.NamedNode(q.cls), "sortBy": ox.NamedNode(q.sort_by)}
     if parent is not None:
-        bound["parent"], bound["link"] = ox.NamedNode(parent), ox.NamedNode(q.link)
+        bound["parent"], bound["link"] = ox.NamedNode(parent), ox.NamedNode(q.link)  # type: ignore[arg-type]
     for n, (where, value) in enumerate(q.wheres, start=1):
         bound[f"where{n}"], bound[f"equals{n}"] = ox.NamedNode(where), value
     window = _window(days, q)

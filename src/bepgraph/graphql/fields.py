@@ -241,7 +241,7 @@ def lazy(module: str, name: str) -> tuple[Any, Callable[[str], Any]]:
     import importlib
     from typing import Annotated
 
-    annotation = Annotated[name, strawberry.lazy(f"bepgraph.graphql.{module}")]
+    annotation = Annotated[name, strawberry.lazy(f"bepgraph.graphql.{module}")]  # type: ignore[valid-type]
     found: list[type] = []  # the class, looked up on first use (its module may import this one's)
 
     def make(iri: str) -> Any:

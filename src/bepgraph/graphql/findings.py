@@ -82,9 +82,9 @@ def _select(snap: Snapshot, rule: str | None, series: str | None, severity: Seve
         assert snap.report is not None
         kept = sorted((f for f in snap.report.findings
                        if (rule is None or f.rule == rule) and (series is None or series in f.series)
-                       and (severity is None or f.severity == severity.value)), key=FindingRecord.sort_key)
-        counts = {s.value: sum(1 for f in kept if f.severity == s.value) for s in Severity}
-        known = _Selection(kept, [list(f.sort_key()) for f in kept], counts)
+                       and (severity is None or f.severity == severity.value)), key=FindingRecord.sort_key)  # type: ignore[comparison-overlap]  # strawberry.enum_value reads as its definition
+        counts = {s.value: sum(1 for f in kept if f.severity == s.value) for s in Severity}  # type: ignore[misc,comparison-overlap]
+        known = _Selection(kept, [list(f.sort_key()) for f in kept], counts)  # type: ignore[arg-type]
         if len(snap.memo) >= MEMO:
             snap.memo.clear()
         snap.memo[key] = known
@@ -119,7 +119,7 @@ async def findings_report(info: strawberry.Info, as_of: date | None, rule: str |
     day, conforms, kept = await _matching(info, as_of, rule, series, severity)
     counts = SeverityCounts(**kept.counts)
     return FindingReport(as_of=day, conforms=conforms, counts=counts, findings=_page(info, kept, first, after),
-                         note=no_findings_note(day, rule, series, severity.value if severity else None)
+                         note=no_findings_note(day, rule, series, severity.value if severity else None)  # type: ignore[arg-type]
                          if not kept.findings else None)
 
 

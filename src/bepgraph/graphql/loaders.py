@@ -65,7 +65,7 @@ class Loaders:
         found: dict[str, Props] = {iri: defaultdict(list) for iri in iris}
         rows = self.store.query(find_query("graphql/entity-properties").text,
                                 rows=[{"entity": ox.NamedNode(i)} for i in iris])
-        for entity, p, o in rows:  # type: ignore[union-attr,misc]
+        for entity, p, o in rows:  # type: ignore[union-attr]
             found[entity.value][p.value].append(o)
         read = [dict(found[i]) for i in iris]
         self.known.update(zip(iris, read))
@@ -73,7 +73,7 @@ class Loaders:
 
     def _sorted_rows(self, question: PageQuestion, parent: str | None) -> Sequence[Row]:
         rows = [{"parent": ox.NamedNode(parent)}] if parent is not None else None
-        return [(r["child"].value, r["key"])  # type: ignore[union-attr]
+        return [(r["child"].value, r["key"])
                 for r in self.store.query(question.query().text, question.bindings(), rows=rows)]  # type: ignore[union-attr]
 
     async def _dated(self, question: PageQuestion, parent: str | None) -> Sequence[Row] | None:

@@ -117,7 +117,7 @@ class Query:
     @strawberry.field(description="Whether the plan is in effect for a series as of a date (default today): "
                                   "since when, the next continuance due, or when it lapsed or was terminated.")
     async def plan_status(self, info: strawberry.Info, series: str,
-                          as_of: date | None = None) -> PlanStatusResult:  # type: ignore[valid-type]
+                          as_of: date | None = None) -> PlanStatusResult:
         return await plan_status_field(info, series, as_of)
 
     @strawberry.field(description="The findings of a validation run as of a date (default today), findings.md's "

@@ -76,7 +76,8 @@ class _Service(FastAPI):
 
 def get_store(request: Request) -> Store:
     """The dependency every door uses to reach the one store."""
-    return request.app.state.store
+    store: Store = request.app.state.store
+    return store
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:

@@ -58,7 +58,7 @@ class _Router(GraphQLRouter[Context, None]):
     GraphQL error (not a 500), and a client accepting ``application/graphql-response+json`` gets it with 400
     for a document that does not parse or validate, or variables that do not coerce."""
 
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse((STATIC / "graphiql.html").read_text(encoding="utf-8"))
 
     def decode_json(self, data: str | bytes) -> object:
@@ -69,14 +69,14 @@ class _Router(GraphQLRouter[Context, None]):
         except UnicodeDecodeError:
             raise ViewError(400, "the body is not UTF-8") from None
 
-    async def parse_http_body(self, request: Any) -> Any:  # type: ignore[override]
+    async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST" and "json" in (request.content_type or ""):
             parsed = self.parse_json(await request.get_body())
             if not isinstance(parsed, dict):
                 raise ViewError(400, 'the body must be a JSON object, such as {"query": "{ __typename }"}')
         return await super().parse_http_body(request)
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> Any:  # type: ignore[override]
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         data = process_result(result)
         refused = result.data is None and result.errors and all(not e.path for e in result.errors)
         if refused and getattr(request.state, "graphql_media", LEGACY_MEDIA) == RESPONSE_MEDIA:
@@ -84,7 +84,7 @@ class _Router(GraphQLRouter[Context, None]):
             request.state.graphql_status = 400
         return data
 
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
         browser = request.method == "GET" and "query" not in request.query_params

@@ -175,9 +175,8 @@ async def direct_response(scope: Scope, receive: Receive) -> Response | None:
     Why: a query's answer is bytes from a worker and every decision is the
     handler's, so FastAPI's middleware (server errors, telemetry, body
     limit, exceptions, exit stack), its routing over every door and its
-    dependency solving were pure per-request cost: about 0.3 ms of the
-    server's CPU per query, much of what a 1–2 ms query paid over a bare
-    Oxigraph server. The handlers answer protocol errors themselves; the
+    dependency solving were pure per-request cost, much of what a small
+    query paid over a bare Oxigraph server (README, Measurements). The handlers answer protocol errors themselves; the
     app maps any other error as its exception handler does. The routes stay
     declared on :data:`router` (OpenAPI, and an app that mounts the router
     alone).

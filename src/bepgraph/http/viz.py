@@ -50,7 +50,8 @@ def _page_dir() -> Path:
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store
+    store: Store = request.app.state.store
+    return store
 
 
 def _day(name: str, raw: str | None) -> date | None:

@@ -199,11 +199,90 @@ def _row_iri(prefix: str, table: Table, row_key: str) -> str:
     return iri(entity_iri(table.name, row_key))
 
 
+def _header_problems(header: list[str], table: Table, problem: Callable[[int, str, str], None]) -> bool:
+    """Report what is wrong with a table's header row; whether anything was."""
+    by_name = {c.name: c for c in table.columns}
+    bad_header = False
+    for col in table.columns:
+        if col.required and col.name not in header:
+            problem(1, col.name, "required column is missing from the header")
+            bad_header = True
+    for at, h in enumerate(header):
+        if h not in by_name:
+            problem(1, h, f"unknown column (the {table.name} table has: {', '.join(by_name)})")
+            bad_header = True
+        elif header.count(h) > 1 and header.index(h) == at:  # once per repeated name
+            problem(1, h, "column appears more than once in the header")
+            bad_header = True
+    return bad_header
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a table's rows are read, worked out once from its header."""
+
+    class_cols: list[tuple[int, Column, Converter]]  # (index, column, converter)
+    plan_cols: list[tuple[int, Column, str, Converter]]  # (index, column, predicate, converter)
+    required: list[tuple[int, str]]  # (index, column name)
+    key_index: list[int]
+    width: int
+
+
+def _layout(header: list[str], table: Table, conv: _Converters, bad_header: bool) -> _Layout:
+    by_name = {c.name: c for c in table.columns}
+    plan_cols = []
+    class_cols = []
+    for i, h in enumerate(header):
+        col = by_name.get(h)
+        if bad_header or col is None or col.name == "id":
+            continue
+        converter = conv.for_column(table, col)
+        if col.classes:
+            class_cols.append((i, col, converter))
+        else:
+            plan_cols.append((i, col, bep(col.prop or ""), converter))
+    required = [(i, by_name[h].name) for i, h in enumerate(header) if h in by_name and by_name[h].required]
+    return _Layout(class_cols, plan_cols, required, [header.index(k) for k in table.key], len(header))
+
+
+def _row_lines(s: str, key: str, record: list[str], layout: _Layout, cls_term: str, start: int,
+               problem: Callable[[int, str, str], None]) -> list[str] | None:
+    """The N-Triples lines of one row whose key is *key* (IRI term *s*); None when a cell is wrong (reported)."""
+    ok = True
+    for i, col_name in layout.required:
+        if not record[i].strip():
+            problem(start, col_name, "required value is empty")
+            ok = False
+    if not ok:
+        return None
+    lines = [f"{s} {RDF_TYPE} {cls_term} .\n", f"{s} {IDENTIFIER} {literal(key)} .\n"]
+    for i, col, convert in layout.class_cols:
+        cell = record[i].strip()
+        try:
+            for cls in convert(cell):
+                if cls != cls_term:
+                    lines.append(f"{s} {RDF_TYPE} {cls} .\n")
+        except _Invalid as exc:
+            problem(start, col.name, str(exc))
+            ok = False
+    for i, col, pred, convert in layout.plan_cols:
+        cell = record[i].strip()
+        if not cell:
+            continue
+        try:
+            for o in convert(cell):
+                lines.append(f"{s} {pred} {o} .\n")
+        except _Invalid as exc:
+            problem(start, col.name, str(exc))
+            ok = False
+    return lines if ok else None
+
+
 def _read_table(
     path: Path,
     table: Table,
     conv: _Converters,
-    emit: Callable[[bytes], None],
+    emit: Callable[[bytes], object],
     problems: list[Problem],
     on_rows: Callable[[int], None],
     hold: Callable[[str], bool] | None = None,
@@ -235,39 +314,15 @@ def _read_table(
             problem(1, "", "the file is empty: it needs at least a header row")
             return 0, 0, new_ids
         header = [h.strip() for h in header]
-        by_name = {c.name: c for c in table.columns}
-        bad_header = False
-        for col in table.columns:
-            if col.required and col.name not in header:
-                problem(1, col.name, "required column is missing from the header")
-                bad_header = True
-        for at, h in enumerate(header):
-            if h not in by_name:
-                problem(1, h, f"unknown column (the {table.name} table has: {', '.join(by_name)})")
-                bad_header = True
-            elif header.count(h) > 1 and header.index(h) == at:  # once per repeated name
-                problem(1, h, "column appears more than once in the header")
-                bad_header = True
+        bad_header = _header_problems(header, table, problem)
         if bad_header and not all(k in header for k in table.key):
             return 0, 0, new_ids
 
         cls_term = bep(table.cls)
         prefix = "<" + entity_iri(table.name, "x")[:-1]
-        plan_cols = []  # (index, column, predicate term, converter)
-        class_cols = []  # (index, column, converter)
-        key_index = [header.index(k) for k in table.key]
+        layout = _layout(header, table, conv, bad_header)
+        key_index, width = layout.key_index, layout.width
         last_key = max(key_index)
-        for i, h in enumerate(header):
-            col = by_name.get(h)
-            if bad_header or col is None or col.name == "id":
-                continue
-            converter = conv.for_column(table, col)
-            if col.classes:
-                class_cols.append((i, col, converter))
-            else:
-                plan_cols.append((i, col, bep(col.prop or ""), converter))
-        required = [(i, by_name[h].name) for i, h in enumerate(header) if h in by_name and by_name[h].required]
-        width = len(header)
         chunk: list[str] = []
         line = 1
         try:
@@ -297,35 +352,9 @@ def _read_table(
                 if len(record) != width:
                     problem(start, "", f"expected {width} fields as in the header, found {len(record)}")
                     continue
-                ok = True
-                for i, col_name in required:
-                    if not record[i].strip():
-                        problem(start, col_name, "required value is empty")
-                        ok = False
-                if not ok:
-                    continue
                 s = new_ids[key]
-                lines = [f"{s} {RDF_TYPE} {cls_term} .\n", f"{s} {IDENTIFIER} {literal(key)} .\n"]
-                for i, col, convert in class_cols:
-                    cell = record[i].strip()
-                    try:
-                        for cls in convert(cell):
-                            if cls != cls_term:
-                                lines.append(f"{s} {RDF_TYPE} {cls} .\n")
-                    except _Invalid as exc:
-                        problem(start, col.name, str(exc))
-                        ok = False
-                for i, col, pred, convert in plan_cols:
-                    cell = record[i].strip()
-                    if not cell:
-                        continue
-                    try:
-                        for o in convert(cell):
-                            lines.append(f"{s} {pred} {o} .\n")
-                    except _Invalid as exc:
-                        problem(start, col.name, str(exc))
-                        ok = False
-                if not ok or problems:
+                lines = _row_lines(s, key, record, layout, cls_term, start, problem)
+                if lines is None or problems:
                     continue
                 triples += len(lines)
                 if hold is not None and on_held is not None and hold(s):

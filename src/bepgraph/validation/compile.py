@@ -1,8 +1,9 @@
 """Compile SHACL shapes into SPARQL SELECTs, one query per constraint over all targets.
 
 Why a compiler: pySHACL evaluates every constraint once per focus node
-through rdflib (105 s for 10k trades, see baselines.md); the same checks as
-a handful of set-at-a-time SELECTs on Oxigraph take seconds at 100k. Each
+through rdflib, which does not scale to the bundles this project reads
+(baselines.md); the same checks as a handful of set-at-a-time SELECTs on
+Oxigraph do (README, Measurements). Each
 constraint becomes one query whose solutions are its violations:
 ``?this`` is the focus node, ``?value`` the offending value node.
 

@@ -153,12 +153,26 @@ def _days(start: date, end: date) -> Iterator[date]:
 
 def derived_triples(derived: Derived) -> list[str]:
     """The derived graph as N-Triples lines, in the shape docs/derived-graph.md describes."""
+    w = _Writer(derived.facts)
+    _context(w, derived)
+    _people(w, derived)
+    _approvals(w, derived)
+    _plan(w, derived)
+    _duties(w, derived)
+    return w.lines
+
+
+def _context(w: _Writer, derived: Derived) -> None:
+    """The validation context: the as-of date and the dates the rules compare with."""
     facts = derived.facts
-    w = _Writer(facts)
     context = iri(DATA + "derived/context")
     w.add(context, "a", bep("ValidationContext"))
     w.add(context, "asOf", _day(facts.as_of))
     w.add(context, "rule12b1hDate", _day(RULE_12B1_H_DATE))
+
+
+def _people(w: _Writer, derived: Derived) -> None:
+    """Each trustee's status on each day it changes, and the affiliations between parties."""
     for status in derived.statuses:
         node = _node("trustee-status", status.trustee, status.day.isoformat())
         w.add(node, "a", bep("TrusteeStatus"))
@@ -182,6 +196,11 @@ def derived_triples(derived: Derived) -> list[str]:
         for reason in aff.reasons:
             w.add(node, "reason", literal(reason))
         w.rests(node, "relationships", aff.rests_on)
+
+
+def _approvals(w: _Writer, derived: Derived) -> None:
+    """The approvals of matters, what each action lacks, and the notice a termination owes."""
+    facts = derived.facts
     for approval in derived.approvals:
         node = _node("approval", approval.matter, approval.kind)
         w.add(node, "a", bep("Approval"))
@@ -225,6 +244,10 @@ def derived_triples(derived: Derived) -> list[str]:
             w.add(node, "matter", iri(entity_iri("matters", matter.id)))
             w.add(node, "deadline", _day(add_days(matter.notice_date, NOTICE_DAYS)))
             w.add(node, "restsOn", iri(entity_iri("matters", matter.id)))
+
+
+def _plan(w: _Writer, derived: Derived) -> None:
+    """When the plan is in effect for each series, and when each agreement is in force."""
     for interval in derived.intervals:
         node = w.interval_node(interval)
         w.add(node, "a", bep("PlanInEffectInterval"))
@@ -245,6 +268,10 @@ def derived_triples(derived: Derived) -> list[str]:
             w.add(node, "endReason", literal(force.end_reason or ""))
         table = "relationships" if force.end_reason == "change of control" else "agreement_events"
         w.rests(node, table, force.rests_on)
+
+
+def _duties(w: _Writer, derived: Derived) -> None:
+    """The reports, retention and independence the plan and the Rule require."""
     for duty in derived.reports:
         node = _node("report-duty", duty.start.isoformat())
         w.add(node, "a", bep("ReportDuty"))
@@ -270,7 +297,6 @@ def derived_triples(derived: Derived) -> list[str]:
             w.add(node, "endDate", _day(short.end))
         for interval in short.intervals:
             w.add(node, "restsOn", w.interval_node(interval))
-    return w.lines
 
 
 def derived_lines(store: Store, as_of: date) -> tuple[Derived, list[str]]:

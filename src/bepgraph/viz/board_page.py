@@ -171,7 +171,7 @@ def board_data(store: Store, view: str, as_of: date, period: Period, report: Rep
         control = raw if view == "control" else build("control")
         analysis = analyse(money, control).as_dict()
     data = to_page_data(graph, analysis, left)
-    data["clusters"] = [c for c in clusters if c["id"] in {n["data"].get("cluster") for n in data["elements"]["nodes"]}]  # type: ignore[index,union-attr]
+    data["clusters"] = [c for c in clusters if c["id"] in {n["data"].get("cluster") for n in data["elements"]["nodes"]}]  # type: ignore[index]
     data["matrix"] = matrix
     data["sankey"] = sankey(graph) if view == "money" else None
     data["status"] = status_table(report, series_labels(raw_structure)) if report is not None else None

@@ -86,10 +86,10 @@ def compliance_calendar(store: Store, as_of: date) -> Calendar:
         if a.get("kind") == "in-effect":
             continuances.append(Continuance(str(a.get("series")), str(a.get("label", a.get("series"))),
                                             _day(a["from"]), _day(a.get("until")),  # type: ignore[arg-type]
-                                            a.get("endReason"), _day(a.get("continuanceDue"))))  # type: ignore[arg-type]
+                                            a.get("endReason"), _day(a.get("continuanceDue"))))
         elif a.get("kind") == "report-duty":
             reports.append(ReportDue(_day(a["periodStart"]), _day(a["periodEnd"]), _day(a["deadline"]),  # type: ignore[arg-type]
-                                     a.get("report"), _day(a.get("delivered"))))  # type: ignore[arg-type]
+                                     a.get("report"), _day(a.get("delivered"))))
     continuances.sort(key=lambda c: (c.label, c.in_effect_from))
     reports.sort(key=lambda r: r.period_start)
     return Calendar(as_of, tuple(continuances), tuple(reports), plan_date)

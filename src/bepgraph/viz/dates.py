@@ -20,7 +20,7 @@ __all__ = ["LatestFact", "latest_fact_day", "quarter_end", "quarter_ends", "quar
 def latest_fact_day(store: Store) -> date | None:
     """The last day any loaded fact is dated (viz/latest-fact-select), None when nothing dated is loaded."""
     for row in store.query(find_query("viz/latest-fact-select").text):  # type: ignore[union-attr]
-        value = row["latest"]  # type: ignore[index]
+        value = row["latest"]
         return date.fromisoformat(value.value) if value is not None else None
     return None
 

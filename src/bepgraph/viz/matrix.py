@@ -114,9 +114,9 @@ def governance_matrix(graph: nx.MultiDiGraph) -> GovernanceMatrix:
         key=lambda m: (m.day, m.id))
     trustees = sorted(
         (TrusteeRow(n, str(a.get("id", n)), str(a.get("label", n)),
-                    a.get("interested") if a.get("inOffice", True) is not False else None,  # type: ignore[arg-type]
-                    a.get("rule12b1"), tuple(sorted(str(r) for r in a.get("reason", []))),  # type: ignore[union-attr]
-                    a.get("severity"))  # type: ignore[arg-type]
+                    a.get("interested") if a.get("inOffice", True) is not False else None,
+                    a.get("rule12b1"), tuple(sorted(str(r) for r in a.get("reason", []))),
+                    a.get("severity"))
          for n, a in graph.nodes(data=True) if a.get("kind") == "trustee"),
         key=lambda t: t.label)
     votes: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)

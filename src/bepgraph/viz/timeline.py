@@ -24,7 +24,7 @@ __all__ = ["QuarterCounts", "plan_date"]
 def plan_date(store: Store) -> date | None:
     """The day the plan was adopted (viz/plan-date-select), None without a filing."""
     for row in store.query(find_query("viz/plan-date-select").text):  # type: ignore[union-attr]
-        return date.fromisoformat(row["planDate"].value)  # type: ignore[index]
+        return date.fromisoformat(row["planDate"].value)
     return None
 
 
