@@ -115,14 +115,14 @@ class Holdings:
 def row_counts(store: Store) -> dict[str, int]:
     """Rows each bundle repeats from another bundle (its ``bep:repeatsRow`` records)."""
     text = (f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH <{META}> {{ ?g <{REPEATS_ROW}> ?r }} }} GROUP BY ?g")
-    return {row["g"].value: int(row["n"].value) for row in store.query(text)}  # type: ignore[union-attr,index]
+    return {row["g"].value: int(row["n"].value) for row in store.query(text)}  # type: ignore[union-attr]
 
 
 def _tsv(store: Store, text: str) -> Iterator[list[str]]:
     """The rows of SELECT *text* as SPARQL TSV cells: a million rows are read in Rust, not term by term."""
     result = store.query(text)
-    data = result.serialize(format=ox.QueryResultsFormat.TSV)  # type: ignore[union-attr]
-    for line in data.decode().splitlines()[1:]:
+    data = result.serialize(format=ox.QueryResultsFormat.TSV)  # type: ignore[union-attr,arg-type]  # a SELECT
+    for line in (data or b"").decode().splitlines()[1:]:
         yield line.split("\t")
 
 
@@ -144,7 +144,7 @@ def _row_records(store: Store, graphs: Sequence[str], subjects: Iterable[str]) -
         text = (f"SELECT ?g ?r WHERE {{ VALUES ?r {{ {values} }} "
                 f"GRAPH <{ox.NamedNode(graph).value}> {{ ?g <{REPEATS_ROW}> ?r }} }}")
         for row in store.query(text):  # type: ignore[union-attr]
-            found.setdefault(row["r"].value, set()).add(row["g"].value)  # type: ignore[index]
+            found.setdefault(row["r"].value, set()).add(row["g"].value)
     return found
 
 
@@ -331,7 +331,7 @@ class RowJudge:
             text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"
             data = ox.serialize(self.store.query(text), format=ox.RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
             held = found.setdefault(graph, {})
-            for line in data.decode().splitlines():
+            for line in (data or b"").decode().splitlines():
                 if line:
                     held.setdefault(line.split(" ", 1)[0], set()).add(line[:-2])
         return found
@@ -471,11 +471,11 @@ def transfers(store: Store, replaced: Sequence[str], staged: Sequence[str], kept
             out.inserts += [_record(taker, REPEATS, line) for line in sorted(theirs)]
             for line in theirs:
                 wanted.setdefault(line, []).append(taker)
-        for taker, lines in chunks.items():
+        for taker, moved in chunks.items():
             if taker not in scratch:
                 scratch[taker] = store.scratch_graph()
                 store.begin_load([scratch[taker]])
-            store.append_graph(scratch[taker], "".join(f"{line} .\n" for line in lines).encode())
+            store.append_graph(scratch[taker], "".join(f"{line} .\n" for line in moved).encode())
 
     batch: list[tuple[str, list[str]]] = []
     current: tuple[str, list[str]] | None = None
@@ -521,7 +521,7 @@ def _record(graph: str, kind: str, value: str) -> ox.Quad:
 def line_quads(graph: str, lines: Iterable[str]) -> list[ox.Quad]:
     # the real default graph, as raw writes name it in graph/meta
     node: ox.NamedNode | ox.DefaultGraph = ox.DefaultGraph() if graph == graph_iri("default") else ox.NamedNode(graph)
-    return [ox.Quad(*_terms(line), node) for line in lines]  # type: ignore[misc]
+    return [ox.Quad(*_terms(line), node) for line in lines]
 
 
 def stated(store: Store, graph: str) -> set[str]:

@@ -170,23 +170,23 @@ def _held_elsewhere(store: Store, graph: str) -> dict[str, list[str]]:
             text = (f"SELECT ?s ?p ?o (COUNT(*) AS ?j) (COUNT(DISTINCT ?h) AS ?m) (GROUP_CONCAT(DISTINCT STR(?h); "
                     f"separator=\" \") AS ?hs) WHERE {{ ?s ?p ?o GRAPH ?h {{ ?s ?p ?o }} {_NOT_OURS} }} GROUP BY ?s ?p ?o")
             for row in store.query(text):  # type: ignore[union-attr]
-                joined, named = int(row["j"].value), int(row["m"].value)  # type: ignore[index]
+                joined, named = int(row["j"].value), int(row["m"].value)
                 if joined > named * named:  # joined = (named + in default) * named
-                    found[_line(row)] = row["hs"].value.split(" ")  # type: ignore[index]
+                    found[_line(row)] = row["hs"].value.split(" ")
             return found
         text = f"SELECT ?s ?p ?o ?h WHERE {{ ?s ?p ?o GRAPH ?h {{ ?s ?p ?o }} {_NOT_OURS} }}"
         for row in store.query(text, default_graphs=[]):  # type: ignore[union-attr]
-            found.setdefault(_line(row), []).append(row["h"].value)  # type: ignore[index]
+            found.setdefault(_line(row), []).append(row["h"].value)
         return found
     text = f"SELECT ?s ?p ?o ?h WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} GRAPH ?h {{ ?s ?p ?o }} {_NOT_OURS} }}"
     for row in store.query(text, default_graphs=[]):  # type: ignore[union-attr]
-        if row["h"].value != graph:  # type: ignore[index]
-            found.setdefault(_line(row), []).append(row["h"].value)  # type: ignore[index]
+        if row["h"].value != graph:
+            found.setdefault(_line(row), []).append(row["h"].value)
     if _remote(store):
         text = (f"SELECT ?s ?p ?o (COUNT(*) AS ?u) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} ?s ?p ?o "
                 f"FILTER (!isBlank(?s) && !isBlank(?o)) }} GROUP BY ?s ?p ?o")
         in_default = [_line(row) for row in store.query(text)  # type: ignore[union-attr]
-                      if int(row["u"].value) > 1 + len(found.get(_line(row), []))]  # type: ignore[index]
+                      if int(row["u"].value) > 1 + len(found.get(_line(row), []))]
     else:
         text = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} ?s ?p ?o FILTER (!isBlank(?s) && !isBlank(?o)) }}"
         in_default = [_line(row) for row in store.query(text, default_graphs=[])]  # type: ignore[union-attr]
@@ -252,9 +252,9 @@ def _default_held(store: Store) -> list[ox.Triple]:
     # a server's union gives a fact once per graph holding it: the default graph holds those it gives more often
     union = "SELECT ?s ?p ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s ?p ?o"
     named = "SELECT ?s ?p ?o (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?s ?p ?o"
-    counts = {(r["s"], r["p"], r["o"]): int(r["n"].value) for r in store.query(named)}  # type: ignore[union-attr,index]
-    return [ox.Triple(r["s"], r["p"], r["o"]) for r in store.query(union)  # type: ignore[union-attr,index]
-            if int(r["n"].value) > counts.get((r["s"], r["p"], r["o"]), 0)]  # type: ignore[index]
+    counts = {(r["s"], r["p"], r["o"]): int(r["n"].value) for r in store.query(named)}  # type: ignore[union-attr]
+    return [ox.Triple(r["s"], r["p"], r["o"]) for r in store.query(union)  # type: ignore[union-attr]
+            if int(r["n"].value) > counts.get((r["s"], r["p"], r["o"]), 0)]
 
 
 def graph_triples(store: Store, graph: str | None) -> list[ox.Triple]:
@@ -273,5 +273,5 @@ def graph_triples(store: Store, graph: str | None) -> list[ox.Triple]:
         holdings = Holdings.read(store)
         lines = stated(store, graph) if graph in holdings.sources else holdings.repeats.get(graph, set())
     mine = {f"{t.subject} {t.predicate} {t.object}" for t in held}
-    extra = [ox.Triple(*_terms(line)) for line in sorted(lines) if line not in mine]  # type: ignore[misc]
+    extra = [ox.Triple(*_terms(line)) for line in sorted(lines) if line not in mine]
     return held + extra

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Sequence, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,7 +128,8 @@ class RemoteClient:
               named_graphs: list[str] | tuple[str, ...] = (), timeout: float | None = None) -> Reply:
         """The answer to *text*, SPARQL results JSON for SELECT/ASK and N-Triples for CONSTRUCT/DESCRIBE."""
         form = query_form(text)
-        params = [("query", text)] + [("default-graph-uri", g) for g in default_graphs] \
+        params: list[tuple[str, str | int | float | bool | None]] = [("query", text)]
+        params += [("default-graph-uri", g) for g in default_graphs] \
             + [("named-graph-uri", g) for g in named_graphs]
         accept = N_TRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
         response = self._send("POST", self.endpoints.query_url, timeout, content=str(httpx.QueryParams(params)),
@@ -146,9 +147,10 @@ class RemoteClient:
             self._under_cap(sum(1 for line in body.splitlines() if line.strip()), "triples")
         return Reply(media, body)
 
-    def update(self, text: str, using: tuple[str, ...] | list[str] = (),
-               using_named: tuple[str, ...] | list[str] = (), timeout: float | None = None) -> None:
-        params = [("update", text)] + [("using-graph-uri", g) for g in using] \
+    def update(self, text: str, using: Sequence[str] = (),
+               using_named: Sequence[str] = (), timeout: float | None = None) -> None:
+        params: list[tuple[str, str | int | float | bool | None]] = [("update", text)]
+        params += [("using-graph-uri", g) for g in using] \
             + [("using-named-graph-uri", g) for g in using_named]
         self._send("POST", self.endpoints.update_url, timeout, content=str(httpx.QueryParams(params)),
                    headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -713,8 +713,8 @@ class RemoteStore(Store):
         quads = [q for g in graphs for q in self._graph_quads(g)]
         if graph is not None or fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD):
             # the union of the graphs, as the embedded store writes a graph-only format
-            return ox.serialize(dict.fromkeys(q.triple for q in quads), format=fmt)
-        return ox.serialize(quads, format=fmt)
+            return ox.serialize(dict.fromkeys(q.triple for q in quads), format=fmt) or b""
+        return ox.serialize(quads, format=fmt) or b""
 
     def _graph_quads(self, graph: str) -> list[ox.Quad]:
         """Every triple of *graph*, checked against the server's own count of them.
@@ -723,7 +723,8 @@ class RemoteStore(Store):
         unlike a SELECT, says nothing.
         """
         node = ox.NamedNode(graph)
-        triples = list(self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{node.value}> {{ ?s ?p ?o }} }}"))  # type: ignore[call-overload]
+        answer = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{node.value}> {{ ?s ?p ?o }} }}")
+        triples = list(answer)  # type: ignore[arg-type]  # a CONSTRUCT: triples
         expected = self.count(graph)
         if len(triples) != expected:
             raise TruncatedAnswer(f"the SPARQL server sent {len(triples)} of the {expected} triples of graph "

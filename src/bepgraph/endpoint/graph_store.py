@@ -85,7 +85,7 @@ class _Local:
 
     def read(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
         # what was written into the graph: the facts it holds and those it repeats (raw_writes.py)
-        return ox.serialize(graph_triples(self.store, graph), format=fmt)
+        return ox.serialize(graph_triples(self.store, graph), format=fmt) or b""
 
     def write(self, graph: str | None, triples: list[ox.Triple], replace: bool) -> None:
         data = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()

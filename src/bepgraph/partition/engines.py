@@ -84,13 +84,13 @@ class DaskCluster:
         from distributed import Client
 
         try:
-            return Client(self.address, timeout="10s")
+            return Client(self.address, timeout="10s")  # type: ignore[no-untyped-call]  # distributed ships no annotations here
         except OSError as exc:
             raise ParameterError(f"--scheduler {self.address}: no Dask scheduler answers there ({exc})") from None
 
     def slots(self) -> int:
         with self._client() as client:
-            return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+            return max(1, sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values()))
 
     def run(self, tasks: Sequence[PartitionTask]) -> list[PartitionOutcome]:
         with self._client() as client:

@@ -226,7 +226,7 @@ def _focus_dates(copy: Store, focus: set[str], known: dict[str, set[date]]) -> d
     for f in ask:
         known[f] = set()
     for row in _batched(copy, find_query("internal/validation-focus-dates").text, "entity", ask):
-        known[row["entity"].value].add(date.fromisoformat(row["date"].value))  # type: ignore[index,union-attr]
+        known[row["entity"].value].add(date.fromisoformat(row["date"].value))
     return known
 
 
