@@ -13,6 +13,7 @@ import copy
 import os
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,10 +87,11 @@ def test_a_bad_bundle_leaves_virtuoso_unchanged(remote: RemoteStore, tmp_path: P
 
 
 def test_wrong_credentials_are_a_store_error_naming_the_settings(virtuoso_server: VirtuosoServer) -> None:
-    store = RemoteStore(remote=replace(virtuoso_server.remote, password="not-the-password"))
-    with pytest.raises(StoreError, match="BEPGRAPH_STORE_PASSWORD"):
+    with closing(RemoteStore(remote=replace(virtuoso_server.remote, password="not-the-password"))) as store, \
+            pytest.raises(StoreError, match="BEPGRAPH_STORE_PASSWORD"):
         store.update(f"INSERT DATA {{ GRAPH <{graph_iri('x')}> {{ <urn:a> <urn:b> <urn:c> }} }}")
-    assert virtuoso_server.store().named_graphs() == []
+    with closing(virtuoso_server.store()) as right:
+        assert right.named_graphs() == []
 
 
 def _fill(store: RemoteStore, n: int) -> None:
@@ -101,39 +103,42 @@ def _fill(store: RemoteStore, n: int) -> None:
 def capped(virtuoso_servers) -> VirtuosoServer:  # type: ignore[no-untyped-def]
     """A Virtuoso whose ResultSetMaxRows is 5, holding 12 triples in one of the project's graphs."""
     server = virtuoso_servers(max_rows=5)
-    _fill(RemoteStore(remote=replace(server.remote, max_rows=None)), 12)
+    with closing(RemoteStore(remote=replace(server.remote, max_rows=None))) as store:
+        _fill(store, 12)
     return server
 
 
 def test_an_answer_cut_at_virtuoso_s_row_cap_is_an_error_naming_result_set_max_rows(capped: VirtuosoServer) -> None:
-    store = RemoteStore(remote=replace(capped.remote, max_rows=None))  # the server's header alone tells
-    with pytest.raises(TruncatedAnswer, match="ResultSetMaxRows"):
-        list(store.query("SELECT ?s WHERE { ?s <urn:p> ?o }"))
-    assert len(list(store.query("SELECT ?s WHERE { ?s <urn:p> ?o } LIMIT 4"))) == 4  # under the cap: whole
+    # the server's header alone tells
+    with closing(RemoteStore(remote=replace(capped.remote, max_rows=None))) as store:
+        with pytest.raises(TruncatedAnswer, match="ResultSetMaxRows"):
+            list(store.query("SELECT ?s WHERE { ?s <urn:p> ?o }"))
+        assert len(list(store.query("SELECT ?s WHERE { ?s <urn:p> ?o } LIMIT 4"))) == 4  # under the cap: whole
 
 
 def test_a_construct_virtuoso_cuts_without_saying_is_refused(capped: VirtuosoServer) -> None:
     """Virtuoso cuts a CONSTRUCT at its cap with no header: the configured cap and the dump's count tell."""
     construct = "CONSTRUCT { ?s <urn:p> ?o } WHERE { ?s <urn:p> ?o }"
-    with pytest.raises(TruncatedAnswer, match="BEPGRAPH_STORE_MAX_ROWS=5"):
-        list(RemoteStore(remote=capped.remote).query(construct))
-    unset = RemoteStore(remote=replace(capped.remote, max_rows=None))
-    assert 0 < len(list(unset.query(construct))) < 12  # what a client without the setting would get
-    with pytest.raises(TruncatedAnswer, match="ResultSetMaxRows"):
-        unset.dump(ox.RdfFormat.N_TRIPLES, graph_iri("many"))
-    with pytest.raises(TruncatedAnswer, match="ResultSetMaxRows"):
-        unset.dump(ox.RdfFormat.N_QUADS)
+    with closing(RemoteStore(remote=capped.remote)) as configured, \
+            pytest.raises(TruncatedAnswer, match="BEPGRAPH_STORE_MAX_ROWS=5"):
+        list(configured.query(construct))
+    with closing(RemoteStore(remote=replace(capped.remote, max_rows=None))) as unset:
+        assert 0 < len(list(unset.query(construct))) < 12  # what a client without the setting would get
+        with pytest.raises(TruncatedAnswer, match="ResultSetMaxRows"):
+            unset.dump(ox.RdfFormat.N_TRIPLES, graph_iri("many"))
+        with pytest.raises(TruncatedAnswer, match="ResultSetMaxRows"):
+            unset.dump(ox.RdfFormat.N_QUADS)
 
 
 def test_a_partial_answer_at_virtuoso_s_time_limit_is_an_error_naming_max_query_execution_time(
         virtuoso_servers) -> None:  # type: ignore[no-untyped-def]
     server = virtuoso_servers(max_seconds=1)
-    store = server.store()
-    _fill(store, 3000)
     slow = ("SELECT (COUNT(*) AS ?n) WHERE { ?a <urn:p> ?x . ?b <urn:p> ?y . ?c <urn:p> ?z "
             "FILTER(?x + ?y + ?z > -1) }")
-    with pytest.raises(TruncatedAnswer, match="MaxQueryExecutionTime"):
-        list(store.query(slow))
+    with closing(server.store()) as store:
+        _fill(store, 3000)
+        with pytest.raises(TruncatedAnswer, match="MaxQueryExecutionTime"):
+            list(store.query(slow))
 
 
 def test_the_cli_loads_into_and_exports_from_virtuoso_with_credentials_from_the_environment(
@@ -155,11 +160,10 @@ def test_the_cli_loads_into_and_exports_from_virtuoso_with_credentials_from_the_
 
 def test_sparql_door_forwards_to_virtuoso_and_refuses_a_cut_answer(capped: VirtuosoServer) -> None:
     store = RemoteStore(remote=replace(capped.remote, max_rows=None))
-    with serve(store) as served:
+    with closing(store), serve(store) as served:
         whole = httpx.post(served.url + "/sparql", data={"query": "SELECT ?s WHERE { ?s <urn:p> ?o } LIMIT 3"},
                            headers={"Accept": "application/sparql-results+json"}, timeout=60)
         assert whole.status_code == 200 and len(whole.json()["results"]["bindings"]) == 3
         cut = httpx.post(served.url + "/sparql", data={"query": "SELECT ?s WHERE { ?s <urn:p> ?o }"},
                          headers={"Accept": "application/sparql-results+json"}, timeout=60)
         assert cut.status_code == 502 and "ResultSetMaxRows" in cut.text
-    store.close()

@@ -80,8 +80,11 @@ class _Local:
 
     def exists(self, graph: str | None) -> bool:
         # a source whose every fact another holds has no quads: graph/meta still records it
+        # a graph named outright is asked for itself: a remote store lists only the project's graphs
+        # (named_graphs), but a graph a user wrote through this door under another IRI is still there
         return graph is DEFAULT or graph in self.store.named_graphs() or bool(self.store.query(
-            f"ASK {{ GRAPH <{META}> {{ ?g ?p ?o }} }}", {"g": ox.NamedNode(graph)}))
+            "ASK { { GRAPH ?g { ?s ?p ?o } } UNION { GRAPH <" + META + "> { ?g ?p ?o } } }",
+            {"g": ox.NamedNode(graph)}))
 
     def read(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
         # what was written into the graph: the facts it holds and those it repeats (raw_writes.py)

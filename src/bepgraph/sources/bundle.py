@@ -352,7 +352,7 @@ def _read_table(
                 if len(record) != width:
                     problem(start, "", f"expected {width} fields as in the header, found {len(record)}")
                     continue
-                s = new_ids[key]
+                s = new_ids.get(key, "")  # no key: a required cell is empty, which _row_lines reports
                 lines = _row_lines(s, key, record, layout, cls_term, start, problem)
                 if lines is None or problems:
                     continue
