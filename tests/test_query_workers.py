@@ -22,6 +22,8 @@ from bepgraph.endpoint.results import capped_select, evaluate
 from bepgraph.endpoint.runner import QueryRunner
 from bepgraph.store import EmbeddedStore
 
+from .processes import state
+
 EX = "http://example.org/"
 # 20 triples to the 7th power: over a billion rows, so no machine finishes it within the 1 s timeout
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o . ?p ?q ?r . ?s ?t ?u }"
@@ -49,19 +51,6 @@ def _ask(runner: QueryRunner, query: str) -> bool:
     return b'"boolean":true' in answer.body
 
 
-def _state(pid: int) -> str:
-    # the busiest of its threads: a worker answers on a thread of its own, its main thread only waits
-    states = []
-    for task in Path(f"/proc/{pid}/task").glob("*/stat"):
-        try:
-            states.append(task.read_text().rsplit(")", 1)[1].split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    if not states:
-        return "gone"
-    return next((s for s in "RD" if s in states), states[0])
-
-
 # --- the pool -------------------------------------------------------------------------------------
 
 def test_queries_reuse_one_worker_instead_of_forking_each_time(runner: QueryRunner) -> None:
@@ -78,7 +67,7 @@ def test_a_write_retires_the_workers_so_the_next_query_sees_it(runner: QueryRunn
     (before,) = runner.workers.pids
     runner.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}new> <{EX}p> 1 }} }}", [], [], None)
     assert _ask(runner, ask)
-    assert before not in runner.workers.pids and _state(before) == "gone"
+    assert before not in runner.workers.pids and state(before) == "gone"
     store = runner.store
     assert isinstance(store, EmbeddedStore)
     store.oxigraph.remove(ox.Quad(ox.NamedNode(EX + "new"), ox.NamedNode(EX + "p"), ox.Literal(1),
@@ -110,7 +99,7 @@ def test_an_explosive_query_is_killed_at_the_deadline_and_the_next_query_gets_a_
         runner.query(EXPLOSIVE, Dataset(), None)
     assert stopped.value.status == 503 and stopped.value.kind == "QueryTimeout"
     assert time.monotonic() - start < 1.0 + 1.0
-    assert not [pid for pid in runner.workers.pids if _state(pid) in "RD"]
+    assert not [pid for pid in runner.workers.pids if state(pid) in "RD"]
     assert _ask(runner, f"ASK {{ <{EX}s01> <{EX}p> ?o }}")
 
 
@@ -129,7 +118,7 @@ def test_a_worker_that_dies_mid_query_gives_a_clear_error_not_a_hang(runner: Que
     thread = threading.Thread(target=run)
     thread.start()
     deadline = time.monotonic() + 5
-    while _state(pid) != "R" and time.monotonic() < deadline:
+    while state(pid) != "R" and time.monotonic() < deadline:
         time.sleep(0.01)  # poll until the worker is busy, bounded by the deadline
     os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
     thread.join(timeout=5)

@@ -29,6 +29,7 @@ from bepgraph.settings import Settings
 from bepgraph.store import EmbeddedStore, RemoteStore, Store
 
 from .bundles import write_bundle
+from .processes import children, state
 from .servers import OxigraphServer, free_port, oxigraph_server, oxigraph_servers  # noqa: F401  (fixtures)
 from .w3c.runner import running
 
@@ -249,28 +250,6 @@ def test_allow_updates_without_a_token_refuses_to_start() -> None:
 
 # --- protection -----------------------------------------------------------------------------------
 
-def _children() -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found.update(int(p) for p in text)
-    return found
-
-
-def _state(pid: int) -> str:
-    """R running, S sleeping, … (an idle query worker sleeps on its pipe; a runaway query runs)."""
-    # the busiest of its threads: a worker answers on a thread of its own, its main thread only waits
-    states = []
-    for task in Path(f"/proc/{pid}/task").glob("*/stat"):
-        try:
-            states.append(task.read_text().rsplit(")", 1)[1].split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    if not states:
-        return "gone"
-    return next((s for s in "RD" if s in states), states[0])
-
-
 @pytest.mark.server
 def test_an_explosive_query_is_stopped_within_the_timeout_while_others_are_answered(readonly: str) -> None:
     outcome: dict[str, object] = {}
@@ -296,7 +275,7 @@ def test_an_explosive_query_is_stopped_within_the_timeout_while_others_are_answe
     # the killed worker is reaped in the background: give the kernel a moment to tear it down
     until = time.monotonic() + 1.0
     while True:
-        running_now = [pid for pid in _children() if _state(pid) in "RD"]
+        running_now = [pid for pid in children() if state(pid) in "RD"]
         if not running_now or time.monotonic() > until:
             break
         time.sleep(0.02)  # poll interval, bounded by the deadline
