@@ -28,7 +28,7 @@ from .resources import example_bundle, filing_path, ontology_files
 from .sources.bundle import BundleSource, read_bundle
 from .sources.filing import Filing, filing_triples, read_filing, slug
 from .sources.ntriples import literal
-from .store import META, Commit, Store, provenance_quads
+from .store import META, Commit, Store, provenance_quads, solutions
 
 __all__ = ["LoadReport", "bundle_graph", "describe", "load_all", "load_bundle", "load_for_use"]
 
@@ -71,7 +71,7 @@ def _ontology_lines() -> list[str]:
     for path in ontology_files():
         try:
             parsed = ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri=path.as_uri())
-            triples.append(ox.serialize(parsed, format=ox.RdfFormat.N_TRIPLES))
+            triples.append(ox.serialize(parsed, format=ox.RdfFormat.N_TRIPLES) or b"")
         except SyntaxError as exc:
             raise FilingError(f"{path}: the ontology does not parse: {exc}") from exc
     return canonical(b"".join(triples))
@@ -281,8 +281,8 @@ def load_all(
 
 
 def _digests(store: Store) -> dict[str, str]:
-    rows = store.query(f"SELECT ?g ?sha WHERE {{ GRAPH <{META}> {{ ?g <{BEP}sha256> ?sha }} }}")
-    return {row["g"].value: row["sha"].value for row in rows}  # type: ignore[union-attr,index]
+    rows = solutions(store.query(f"SELECT ?g ?sha WHERE {{ GRAPH <{META}> {{ ?g <{BEP}sha256> ?sha }} }}"))
+    return {row["g"].value: row["sha"].value for row in rows}
 
 
 def load_for_use(store: Store, bundles: Sequence[Path] | None, plan: Path | None = None,

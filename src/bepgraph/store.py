@@ -51,10 +51,26 @@ __all__ = [
     "Term",
     "bind_values",
     "open_store",
+    "solutions",
+    "triples",
 ]
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal]
 QueryResult = Union[ox.QuerySolutions, ox.QueryBoolean, ox.QueryTriples, Iterator[ox.Triple]]
+
+
+def solutions(result: QueryResult) -> ox.QuerySolutions:
+    """A SELECT's rows as such, for a caller that reads them by variable (any other answer is refused)."""
+    if not isinstance(result, ox.QuerySolutions):
+        raise QueryError(f"the query answered {type(result).__name__}, not a SELECT's rows")
+    return result
+
+
+def triples(result: QueryResult) -> Iterator[ox.Triple]:
+    """A CONSTRUCT's or DESCRIBE's triples as such (a SELECT's rows or an ASK's boolean are refused)."""
+    if isinstance(result, (ox.QuerySolutions, ox.QueryBoolean)):
+        raise QueryError(f"the query answered {type(result).__name__}, not triples")
+    return iter(result)
 
 META = graph_iri("meta")
 JOURNAL = graph_iri("journal")  # the graphs a load in progress has written, dropped if it never commits

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from .facts import Facts, Matter, ShareholderVote
+from .facts import Ballot, Facts, Matter, ShareholderVote
 from .persons import Persons
 
 __all__ = [
@@ -100,7 +100,7 @@ def matter_approvals(facts: Facts, persons: Persons) -> dict[str, list[Approval]
     asks for in-person votes at a meeting called for the plan only for
     adoption, continuance and amendment (¶4, ¶5, ¶8).
     """
-    ballots_of: dict[str, list] = {}
+    ballots_of: dict[str, list[Ballot]] = {}
     for ballot in facts.ballots:
         ballots_of.setdefault(ballot.matter, []).append(ballot)
     votes_of: dict[str, list[ShareholderVote]] = {}

@@ -57,6 +57,10 @@ OWL_IMPORTS = OWL + "imports"
 SHAPES_GRAPH = "urn:x-bepgraph:shapes-graph"  # $shapesGraph's value (its GRAPH patterns are answered at load)
 INSTANCE_OF = f"<{RDF_TYPE}>/<{SUBCLASS}>*"
 TARGET_CLASS_VAR = "_class"  # the class variable of a checked target (never projected)
+#: a constraint's alternative query bodies, each with the variable holding its value node (None: no value)
+Alternatives = list[tuple[str, str | None]]
+#: a constraint component as the compiler yields it: its IRI, its alternatives, its parameters
+Component = tuple[str, Alternatives, tuple[tuple[str, str], ...]]
 # Run time writes a focus VALUES block at "\x00?var\x00" and a target class's instances at "\x01?var|classes\x01";
 # control characters never reach a query from a shapes file (prebind refuses them in SPARQL text).
 _FOCUS_SLOT = re.compile("\x00(\\?[A-Za-z_0-9]+)\x00")
@@ -245,6 +249,11 @@ class _Compiler:
         except ValueError as exc:
             raise self.fail(shape, str(exc)) from None
 
+    def path_of(self, shape: Node) -> str | None:
+        """The SPARQL path of a property shape's sh:path (None for a node shape)."""
+        node = self.one(shape, "path")
+        return None if node is None else self.path(shape, node)
+
     def member(self, shape: Node, v: str, members: Sequence[Node]) -> str:
         """*v* is one of *members*, term for term (SHACL's sh:in), without a chain of sameTerm.
 
@@ -292,7 +301,7 @@ class _Compiler:
 
     # --- Core constraints -----------------------------------------------------------
     def constraints(self, shape: Node, focus: str, value: str | None, stack: tuple[Node, ...], top: bool = False
-                    ) -> Iterator[tuple[str, list[tuple[str, str | None]], tuple[tuple[str, str], ...]]]:
+                    ) -> Iterator[Component]:
         """(component, alternatives, params) for each Core constraint of *shape* on *focus*.
 
         An alternative is a flat group body (focus bound before it) and the
@@ -336,6 +345,7 @@ class _Compiler:
             yield SH + "InConstraintComponent", each(f"!({self.member(shape, v, self.items(shape, 'in', node))})"), ()
         for node in self.values(shape, "hasValue"):
             term = self.term(shape, "hasValue", node)
+            alts: Alternatives
             if path:
                 alts = [(f"FILTER NOT EXISTS {{ {focus} {path} {term} }}", None)]
             else:
@@ -403,9 +413,9 @@ class _Compiler:
         """A result per triple of a value node whose predicate is neither a property shape's path nor ignored."""
         allowed = []
         for prop in self.values(shape, "property"):
-            p = self.one(prop, "path")
-            if isinstance(p, URIRef):
-                allowed.append(node_text(p))
+            prop_path = self.one(prop, "path")
+            if isinstance(prop_path, URIRef):
+                allowed.append(node_text(prop_path))
         for node in self.values(shape, "ignoredProperties"):
             allowed += [self.iri(shape, "ignoredProperties", m) for m in self.items(shape, "ignoredProperties", node)]
         p, o = ("?path" if top else self.fresh()), self.fresh()
@@ -415,7 +425,7 @@ class _Compiler:
         return [(f"{reach}{v} {p} {o} .{keep}", o)]
 
     def qualified(self, shape: Node, focus: str, path: str | None, stack: tuple[Node, ...]
-                  ) -> Iterator[tuple[str, list[tuple[str, str | None]], tuple[tuple[str, str], ...]]]:
+                  ) -> Iterator[Component]:
         """sh:qualifiedValueShape with sh:qualifiedMin/MaxCount: n distinct conforming value nodes, as minCount."""
         keys = ("qualifiedMinCount", "qualifiedMaxCount", "qualifiedValueShapesDisjoint")
         qvs = self.values(shape, "qualifiedValueShape")
@@ -452,7 +462,8 @@ class _Compiler:
         return triples + (f" FILTER({' && '.join(apart)})" if apart else "")
 
     def pair_constraints(self, shape: Node, focus: str, path: str | None, v: str, reach: str, top: bool
-                         ) -> Iterator[tuple[str, list[tuple[str, str | None]], tuple[tuple[str, str], ...]]]:
+                         ) -> Iterator[Component]:
+        alts: Alternatives
         for node in self.values(shape, "equals"):
             other = self.iri(shape, "equals", node)
             if path:
@@ -478,7 +489,7 @@ class _Compiler:
 
     def logical_constraints(self, shape: Node, each: Callable[[str], list[tuple[str, str | None]]],
                             stack: tuple[Node, ...], v: str
-                            ) -> Iterator[tuple[str, list[tuple[str, str | None]], tuple[tuple[str, str], ...]]]:
+                            ) -> Iterator[Component]:
         for node in self.values(shape, "node"):
             yield SH + "NodeConstraintComponent", each(exists(self.violation(node, v, stack))), ()
         for node in self.values(shape, "not"):
@@ -571,8 +582,8 @@ class _Compiler:
         for constraint in self.values(shape, "sparql"):
             yield self.compile_sparql(shape, parent, constraint, target, severity, message, path)
         for comp in self.components:
-            for params in self.custom_params(shape, comp):
-                yield self.compile_custom(shape, parent, comp, params, target, severity, message, path)
+            for custom in self.custom_params(shape, comp):
+                yield self.compile_custom(shape, parent, comp, custom, target, severity, message, path)
 
     def prebinding(self, shape: Node, target: str, consts: Mapping[str, str]) -> tuple[str, str]:
         """The pattern at the head of the WHERE group, and the one for a nested group that needs the
@@ -616,10 +627,11 @@ class _Compiler:
             binds = " ".join(f"BIND({t} AS ?{n})" for n, t in sorted(consts.items()))
             try:
                 solutions = self.shapes_store().query(f"{prefixes}SELECT * WHERE {{ {binds} {body} }}")
-                rows = list(solutions)  # type: ignore[arg-type]
+                assert isinstance(solutions, ox.QuerySolutions)  # a SELECT
+                rows = list(solutions)
             except (SyntaxError, ValueError, OSError) as exc:
                 raise self.fail(shape, f"GRAPH $shapesGraph {{ ... }} does not parse: {exc}", component) from None
-            names = sorted({v.value for v in solutions.variables} - set(consts))  # type: ignore[union-attr]
+            names = sorted({v.value for v in solutions.variables} - set(consts))
             if used - set(names) - set(consts):  # read by an expression only: the outer query may bind it
                 raise self.fail(shape, "GRAPH $shapesGraph { ... } reads a variable it does not bind: "
                                        + ", ".join(sorted("?" + n for n in used - set(names) - set(consts))), component)
@@ -667,7 +679,7 @@ class _Compiler:
         if select is None:
             raise self.fail(shape, "its sh:sparql constraint has no sh:select", component)
         prefixes = self.prefixes(shape, constraint)
-        path_sparql = None if path is None else self.path(shape, self.one(shape, "path"))
+        path_sparql = None if path is None else self.path_of(shape)
         consts = self.current(shape, str(select), component)
         text = self.select_text(shape, str(select), prefixes, target, consts, path_sparql, component)
         if self.deactivated(constraint):
@@ -736,7 +748,7 @@ class _Compiler:
             if isinstance(value, BNode):
                 raise self.fail(shape, f"parameter {key} is a blank node, which a query cannot name", name)
             consts[key] = node_text(value)
-        path_sparql = None if path is None else self.path(shape, self.one(shape, "path"))
+        path_sparql = None if path is None else self.path_of(shape)
         select, ask = self.one(validator, "select"), self.one(validator, "ask")
         if (select is None) == (ask is None):
             raise self.fail(shape, "a validator needs exactly one of sh:select and sh:ask", name)
@@ -828,7 +840,7 @@ def _components(g: Graph) -> dict[Node, list[tuple[Node, bool]]]:
                 raise ShapesError(f"constraint component {node_id(comp)}: parameter {path} redefines a SHACL Core "
                                   "parameter, which the engine does not support")
             optional = g.value(param, URIRef(SH + "optional"))
-            params.append((path, bool(optional is not None and optional.toPython() is True)))
+            params.append((path, isinstance(optional, Literal) and optional.toPython() is True))
         out[comp] = sorted(params, key=lambda p: str(p[0]))
     return out
 

@@ -193,8 +193,8 @@ def _people(w: _Writer, derived: Derived) -> None:
         w.add(node, "startDate", _day(aff.start))
         if aff.end:
             w.add(node, "endDate", _day(aff.end))
-        for reason in aff.reasons:
-            w.add(node, "reason", literal(reason))
+        for why in aff.reasons:
+            w.add(node, "reason", literal(why))
         w.rests(node, "relationships", aff.rests_on)
 
 
@@ -226,8 +226,8 @@ def _approvals(w: _Writer, derived: Derived) -> None:
             w.add(node, "effectiveDate", _day(action.effective))
         for missing in action.missing:
             w.add(node, "missingApproval", literal(missing))
-        for matter in action.matters:
-            w.add(node, "matter", iri(entity_iri("matters", matter)))
+        for matter_id in action.matters:
+            w.add(node, "matter", iri(entity_iri("matters", matter_id)))
         w.rests(node, "matters", action.matters)
         gap_days.update(w.gaps(node, action))
     for day in sorted(gap_days):

@@ -10,6 +10,7 @@ voted on or after the lapse, puts it back in effect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -116,7 +117,7 @@ def series_effect(
                                           key=f"adopt/{series}/{n}", lacking=lacking))
             break
         contributing = sorted({a.matter for a in used})
-        start = max([day] + [by_id[m].effective for m in contributing if by_id[m].effective] + ([added] if added else []))
+        start = max([day] + [e for m in contributing if (e := by_id[m].effective)] + ([added] if added else []))
         actions.append(ActionApproval("adopt", series, day, start, (), tuple(contributing), key=f"adopt/{series}/{n}",
                                       lacking=lacking))
         previous = day
@@ -172,7 +173,8 @@ def series_effect(
     return intervals, actions
 
 
-def agreement_in_force(agreement: Agreement, facts: Facts, control_on) -> AgreementInForce:  # type: ignore[no-untyped-def]
+def agreement_in_force(agreement: Agreement, facts: Facts,
+                       control_on: Callable[[date], ControlGraph]) -> AgreementInForce:
     """From its effective date until its end, a termination, an assignment or a change of control.
 
     A change of control of a party is a ``controls`` row starting while the
@@ -191,8 +193,8 @@ def agreement_in_force(agreement: Agreement, facts: Facts, control_on) -> Agreem
     for rel in facts.relationships:
         if rel.relation != "controls" or rel.start < start:
             continue
-        graph_now: ControlGraph = control_on(rel.start)
-        graph_before: ControlGraph = control_on(day_before(rel.start))
+        graph_now = control_on(rel.start)
+        graph_before = control_on(day_before(rel.start))
         for party in agreement.parties:
             if rel.subject == party:
                 continue

@@ -25,9 +25,9 @@ import pyoxigraph as ox
 import rdflib
 
 from ..errors import ParameterError
-from ..namespaces import RDF, XSD
-from ..store import Store
-from .compile import SH, SUBCLASS, TARGET_CLASS_VAR, Compiled, ShapesError, compile_shapes
+from ..namespaces import RDF, SH, XSD
+from ..store import Store, Term, solutions
+from .compile import SUBCLASS, TARGET_CLASS_VAR, Compiled, ShapesError, compile_shapes
 
 __all__ = [
     "Bindings",
@@ -58,7 +58,7 @@ class Bindings(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         return self._items[key]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 
     def __len__(self) -> int:
@@ -123,7 +123,8 @@ def _lexical_forms() -> Iterator[None]:
 
 
 def _parse(paths: Sequence[Path]) -> tuple[rdflib.Graph, dict[rdflib.term.Node, str]]:
-    graph, origin = rdflib.Graph(), {}
+    graph = rdflib.Graph()
+    origin: dict[rdflib.term.Node, str] = {}
     for path in paths:
         part = rdflib.Graph()
         try:
@@ -226,7 +227,7 @@ def subclasses_of(store: Store, classes: frozenset[str]) -> dict[str, list[str]]
     rows = store.query("SELECT ?class ?sub WHERE { " + " UNION ".join(
         f"{{ BIND({c} AS ?class) ?sub <{SUBCLASS}>* {c} }}" for c in sorted(classes)) + " }")
     found: dict[str, list[str]] = {c: [c] for c in classes}
-    for row in rows:  # type: ignore[union-attr]
+    for row in solutions(rows):
         found[str(row["class"])].append(str(row["sub"]))
     # a blank-node subclass cannot be written in a query: that class keeps the path
     return {c: subs for c, subs in found.items() if all(s.startswith("<") for s in subs)}
@@ -261,7 +262,7 @@ def run_constraint(store: Store, c: Compiled, subclasses: Mapping[str, Sequence[
     found: list[ShapeResult] = []
     for block in blocks:
         text = c.query(block, subclasses)
-        found += _results(c, store.query(edit(text) if edit else text))  # type: ignore[arg-type]
+        found += _results(c, solutions(store.query(edit(text) if edit else text)))
     return list(dict.fromkeys(found)) if c.sparql else found
 
 
@@ -278,9 +279,10 @@ def _node(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text)
 
 
-def _term(ntriples: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def _term(ntriples: str) -> Term:
     triple = next(iter(ox.parse(f"<urn:s> <urn:p> {ntriples} .".encode(), format=ox.RdfFormat.N_TRIPLES)))
-    return triple.object
+    term: Term = triple.object
+    return term
 
 
 _PATH_TOKEN = re.compile(r"\s*(<[^>]*>|[()/|^*+?])")
@@ -293,12 +295,13 @@ def _path_quads(text: str, graph: ox.DefaultGraph) -> tuple[ox.NamedNode | ox.Bl
     rdf = RDF
 
     def rdf_list(items: list[ox.NamedNode | ox.BlankNode]) -> ox.BlankNode:
-        head = cell = ox.BlankNode()
+        head = ox.BlankNode()
+        cell: ox.NamedNode | ox.BlankNode = head
         for i, item in enumerate(items):
             nxt = ox.BlankNode() if i + 1 < len(items) else ox.NamedNode(rdf + "nil")
             quads.append(ox.Quad(cell, ox.NamedNode(rdf + "first"), item, graph))
             quads.append(ox.Quad(cell, ox.NamedNode(rdf + "rest"), nxt, graph))
-            cell = nxt  # type: ignore[assignment]
+            cell = nxt
         return head
 
     def wrap(key: str, inner: ox.NamedNode | ox.BlankNode) -> ox.BlankNode:
@@ -360,4 +363,4 @@ def report_graph(results: Sequence[ShapeResult], conforms: bool) -> bytes:
         if r.value is not None:
             quads.append(ox.Quad(node, sh("value"), _term(r.value), g))
     return ox.serialize(quads, format=ox.RdfFormat.TURTLE,
-                        prefixes={"sh": SH, "xsd": XSD})
+                        prefixes={"sh": SH, "xsd": XSD}) or b""

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from ..namespaces import BEP, split_entity_iri
 from ..sparql import find_query, run
-from ..store import Store
+from ..store import Store, Term, solutions
 
 __all__ = [
     "Agreement",
@@ -178,39 +178,49 @@ _ROLE_OF_CLASS = {
 _EVENT_OF_CLASS = {"Assignment": "assigned", "Termination": "terminated", "Amendment": "amended"}
 
 
-def _id(term: object) -> str:
+def _id(term: Term) -> str:
     """The bundle id of an entity IRI (``plan`` for the plan)."""
-    value = term.value  # type: ignore[attr-defined]
+    value = term.value
     found = split_entity_iri(value)
     return found[1] if found else value
 
 
-def _ids(term: object | None) -> tuple[str, ...]:
-    if term is None or not term.value:  # type: ignore[attr-defined]
+def _ids(term: Term | None) -> tuple[str, ...]:
+    if term is None or not term.value:
         return ()
-    return tuple(sorted(_id(ox.NamedNode(iri)) for iri in term.value.split(" ")))  # type: ignore[attr-defined]
+    return tuple(sorted(_id(ox.NamedNode(iri)) for iri in term.value.split(" ")))
 
 
-def _date(term: object | None) -> date | None:
-    return None if term is None else date.fromisoformat(term.value)  # type: ignore[attr-defined]
+def _day(term: Term) -> date:
+    """A date the query always binds (outside its OPTIONALs)."""
+    return date.fromisoformat(term.value)
 
 
-def _bool(term: object | None) -> bool:
-    return term is not None and term.value == "true"  # type: ignore[attr-defined]
+def _date(term: Term | None) -> date | None:
+    return None if term is None else _day(term)
 
 
-def _decimal(term: object | None) -> Decimal | None:
-    return None if term is None else Decimal(term.value)  # type: ignore[attr-defined]
+def _bool(term: Term | None) -> bool:
+    return term is not None and term.value == "true"
+
+
+def _amount(term: Term) -> Decimal:
+    """A number the query always binds (outside its OPTIONALs)."""
+    return Decimal(term.value)
+
+
+def _decimal(term: Term | None) -> Decimal | None:
+    return None if term is None else _amount(term)
 
 
 def _rows(store: Store, name: str, as_of: date) -> list[ox.QuerySolution]:
     query = find_query(f"internal/{name}")
     values = {"asOf": as_of.isoformat()} if any(p.name == "asOf" for p in query.parameters) else {}
-    return list(run(store, query, values))  # type: ignore[arg-type]
+    return list(solutions(run(store, query, values)))
 
 
-def _local(term: object) -> str:
-    return term.value[len(BEP):]  # type: ignore[attr-defined]
+def _local(term: Term) -> str:
+    return term.value[len(BEP):]
 
 
 def read_facts(store: Store, as_of: date) -> Facts:
@@ -220,7 +230,7 @@ def read_facts(store: Store, as_of: date) -> Facts:
         from ..errors import StoreError
 
         raise StoreError("the store holds no plan (bepid:plan bep:planDate): load the filing first")
-    facts = Facts(as_of=as_of, plan_date=_date(plan_rows[0]["planDate"]))  # type: ignore[arg-type]
+    facts = Facts(as_of=as_of, plan_date=_day(plan_rows[0]["planDate"]))
     facts.schedule_a = tuple(sorted({_id(r["series"]) for r in plan_rows if r["series"] is not None}))
     roles: dict[str, set[str]] = {}
     for r in _rows(store, "derive-organizations", as_of):
@@ -231,44 +241,44 @@ def read_facts(store: Store, as_of: date) -> Facts:
     for r in _rows(store, "derive-series", as_of):
         facts.series[_id(r["series"])] = SeriesFacts(_id(r["series"]), _date(r["added"]), _date(r["removed"]))
     for r in _rows(store, "derive-trustees", as_of):
-        facts.trustees[_id(r["trustee"])] = Trustee(_id(r["trustee"]), _date(r["from"]), _date(r["to"]))  # type: ignore[arg-type]
+        facts.trustees[_id(r["trustee"])] = Trustee(_id(r["trustee"]), _day(r["from"]), _date(r["to"]))
     facts.relationships = sorted(
-        (Relationship(_id(r["rel"]), _id(r["subject"]), r["relation"].value, _id(r["object"]),  # type: ignore[union-attr]
-                      _date(r["from"]), _date(r["to"]), _decimal(r["percent"]))  # type: ignore[arg-type]
+        (Relationship(_id(r["rel"]), _id(r["subject"]), r["relation"].value, _id(r["object"]),
+                      _day(r["from"]), _date(r["to"]), _decimal(r["percent"]))
          for r in _rows(store, "derive-relationships", as_of)),
         key=lambda rel: (rel.start, rel.id),
     )
     for r in _rows(store, "derive-agreements", as_of):
-        agreement = Agreement(_id(r["agreement"]), _ids(r["parties"]), _date(r["effective"]),  # type: ignore[arg-type]
+        agreement = Agreement(_id(r["agreement"]), _ids(r["parties"]), _day(r["effective"]),
                               _date(r["ends"]), _bool(r["related"]))
         facts.agreements[agreement.id] = agreement
     facts.events = sorted(
-        (AgreementEvent(_id(r["event"]), _id(r["agreement"]), _date(r["date"]),  # type: ignore[arg-type]
+        (AgreementEvent(_id(r["event"]), _id(r["agreement"]), _day(r["date"]),
                         _EVENT_OF_CLASS[_local(r["kind"])])
          for r in _rows(store, "derive-agreement-events", as_of)),
         key=lambda e: (e.day, e.id),
     )
     for r in _rows(store, "derive-matters", as_of):
         matter = Matter(
-            _id(r["matter"]), _id(r["meeting"]), _date(r["date"]), r["action"].value,  # type: ignore[arg-type, union-attr]
+            _id(r["matter"]), _id(r["meeting"]), _day(r["date"]), r["action"].value,
             _ids(r["series"]), _id(r["subject"]), _bool(r["inPerson"]), _bool(r["calledForPlan"]),
             _bool(r["material"]), _bool(r["increases"]), _bool(r["fromCredits"]),
             _date(r["notice"]), _date(r["effective"]),
         )
         facts.matters[matter.id] = matter
     facts.ballots = sorted(
-        (Ballot(_id(r["matter"]), _id(r["trustee"]), r["vote"].value, _bool(r["inPerson"]))  # type: ignore[union-attr]
+        (Ballot(_id(r["matter"]), _id(r["trustee"]), r["vote"].value, _bool(r["inPerson"]))
          for r in _rows(store, "derive-ballots", as_of)),
         key=lambda b: b.id,
     )
     facts.votes = sorted(
-        (ShareholderVote(_id(r["matter"]), _id(r["series"]), _decimal(r["outstanding"]),  # type: ignore[arg-type]
-                         _decimal(r["present"]), _decimal(r["for"]))  # type: ignore[arg-type]
+        (ShareholderVote(_id(r["matter"]), _id(r["series"]), _amount(r["outstanding"]),
+                         _amount(r["present"]), _amount(r["for"]))
          for r in _rows(store, "derive-shareholder-votes", as_of)),
         key=lambda v: v.id,
     )
     facts.reports = sorted(
-        (Report(_id(r["report"]), _date(r["delivered"]), _date(r["start"]), _date(r["end"]), _id(r["by"]))  # type: ignore[arg-type]
+        (Report(_id(r["report"]), _day(r["delivered"]), _day(r["start"]), _day(r["end"]), _id(r["by"]))
          for r in _rows(store, "derive-reports", as_of)),
         key=lambda rep: (rep.period_start, rep.id),
     )

@@ -42,7 +42,7 @@ from ..errors import QueryError
 from ..namespaces import XSD, graph_iri
 from ..private_copy import can_fork, in_private_copy
 from ..sparql import named_queries
-from ..store import QueryResult, Store, Term, bind_values
+from ..store import QueryResult, Store, Term, bind_values, triples
 from .cache import answers
 from .derive import DERIVED_GRAPH, derived_lines
 
@@ -164,11 +164,9 @@ def day_graphs(store: Store, days: Sequence[date], cached: bool = False) -> dict
 
 def _materialized(result: QueryResult) -> tuple[str, bytes]:
     """A query's answer as bytes that cross a pipe and parse back (see :func:`_parsed`)."""
-    if isinstance(result, ox.QueryBoolean):
-        return "results", result.serialize(format=ox.QueryResultsFormat.JSON)
-    if isinstance(result, ox.QuerySolutions):
-        return "results", result.serialize(format=ox.QueryResultsFormat.JSON)
-    return "triples", ox.serialize(result, format=ox.RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
+    if isinstance(result, (ox.QueryBoolean, ox.QuerySolutions)):
+        return "results", result.serialize(format=ox.QueryResultsFormat.JSON) or b""
+    return "triples", ox.serialize(triples(result), format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 def _parsed(kind: str, data: bytes) -> QueryResult:

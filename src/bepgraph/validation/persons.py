@@ -90,7 +90,7 @@ class ControlGraph:
         if party in self._ancestors:
             return self._ancestors[party]
         found: dict[str, tuple[str, ...]] = {}
-        frontier = [(party, ())]
+        frontier: list[tuple[str, tuple[str, ...]]] = [(party, ())]
         while frontier:
             following: list[tuple[str, tuple[str, ...]]] = []
             for node, chain in frontier:

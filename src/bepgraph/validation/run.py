@@ -28,7 +28,7 @@ from ..namespaces import DATA, graph_iri, split_entity_iri
 from ..resources import shape_files
 from ..sources.tables import CATEGORY_CODES
 from ..sparql import find_query
-from ..store import Store
+from ..store import Store, Term, solutions
 from .cache import answers
 from .catalogue import rule_catalogue
 from .overlay import with_derived
@@ -90,9 +90,10 @@ def _selected_shapes(rules: Iterable[str] | None) -> list[str] | None:
 
 
 # --- results -> findings ----------------------------------------------------------------
-def _term(ntriples: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def _term(ntriples: str) -> Term:
     triple = next(iter(ox.parse(f"<urn:s> <urn:p> {ntriples} .".encode(), format=ox.RdfFormat.N_TRIPLES)))
-    return triple.object
+    term: Term = triple.object
+    return term
 
 
 def _words(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
@@ -121,7 +122,7 @@ def _batched(store: Store, text: str, name: str, iris: Iterable[str]) -> Iterabl
     """The solutions of *text* for every IRI in *iris* bound to ?name, a block of rows at a time."""
     todo = sorted(set(iris))
     for i in range(0, len(todo), _BATCH):
-        yield from store.query(text, rows=[{name: ox.NamedNode(v)} for v in todo[i:i + _BATCH]])  # type: ignore[union-attr]
+        yield from solutions(store.query(text, rows=[{name: ox.NamedNode(v)} for v in todo[i:i + _BATCH]]))
 
 
 def _evidence_terms(result: ShapeResult) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
@@ -148,7 +149,7 @@ class _Mapper:
         series: dict[str, set[str]] = {}
         query = find_query("internal/validation-focus-facts").text
         for row in _batched(self.store, query, "entity", focus):
-            entity = row["entity"].value  # type: ignore[union-attr]
+            entity = row["entity"].value
             if row["date"] is not None:
                 dates.setdefault(entity, set()).add(date.fromisoformat(row["date"].value))
             if row["series"] is not None:
@@ -168,7 +169,7 @@ class _Mapper:
         todo = set(nodes)
         while todo:
             for row in _batched(self.store, query, "node", todo):
-                reached.setdefault(row["node"].value, set()).add(row["fact"].value)  # type: ignore[union-attr]
+                reached.setdefault(row["node"].value, set()).add(row["fact"].value)
             todo = {n for steps in reached.values() for n in steps} - set(reached)
             todo = {n for n in todo if n.startswith(DERIVED)}  # a fact rests on nothing further
         facts: dict[str, set[str]] = {}
@@ -272,7 +273,7 @@ def _validation_of(store: Store, as_of: date, results: list[ShapeResult], series
 def save_report(store: Store, validation: Validation) -> None:
     """Write the run's SHACL report to graph/findings (only when the user asks: ``validate --save``)."""
     turtle = validation.shacl_report
-    triples = ox.serialize(ox.parse(turtle, format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES)
+    triples = ox.serialize(ox.parse(turtle, format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES) or b""
     store.replace_graph(FINDINGS_GRAPH, triples)
 
 
@@ -329,8 +330,8 @@ def _new_subjects(store: Store, bundle_graphs: Sequence[str]) -> set[str]:
     known: dict[str, set[tuple[str, str]]] = {}
     query = find_query("internal/validation-known-facts").text
     for row in _batched(store, query, "subject", stated):
-        if row["g"].value not in graphs:  # type: ignore[union-attr]
-            known.setdefault(row["subject"].value, set()).add((str(row["p"]), str(row["o"])))  # type: ignore[union-attr]
+        if row["g"].value not in graphs:
+            known.setdefault(row["subject"].value, set()).add((str(row["p"]), str(row["o"])))
     return {s for s, facts in stated.items() if facts - known.get(s, set())}
 
 
@@ -338,7 +339,7 @@ def _neighbours(store: Store, entities: Iterable[str]) -> dict[str, set[str]]:
     """The entities one link away from each of *entities*, in either direction."""
     found: dict[str, set[str]] = {}
     for row in _batched(store, find_query("internal/validation-neighbours").text, "entity", entities):
-        found.setdefault(row["entity"].value, set()).add(row["near"].value)  # type: ignore[union-attr]
+        found.setdefault(row["entity"].value, set()).add(row["near"].value)
     return found
 
 
@@ -377,8 +378,8 @@ def affected_focus(store: Store, bundle_graphs: Sequence[str], derived_before: f
                 governance.add(near)
     affected |= {near for nears in _neighbours(store, through).values() for near in nears}
     if governance:
-        for row in store.query(find_query("internal/validation-governance-links").text):  # type: ignore[union-attr]
-            a, b = row["from"].value, row["to"].value  # type: ignore[index]
+        for row in solutions(store.query(find_query("internal/validation-governance-links").text)):
+            a, b = row["from"].value, row["to"].value
             if b in governance:
                 affected.add(a)
             if a in governance and not _in_blotter(b):
