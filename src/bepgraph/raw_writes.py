@@ -32,6 +32,7 @@ import pyoxigraph as ox
 from .errors import QueryError
 from .holdings import REPEATS, Holdings, _terms, stated
 from .namespaces import graph_iri
+from .sparql_lexer import blank_strings_and_comments
 from .store import META, Store
 
 __all__ = ["DEFAULT", "apply", "graph_triples", "settle", "written_graphs"]
@@ -40,7 +41,6 @@ DEFAULT = graph_iri("default")  # the real default graph, as graph/meta records 
 _OURS = graph_iri("")
 _IRI = r"<[^<>\"{}|^`\\\s]*>"
 _PNAME = r"[A-Za-z][\w.-]*:[^\s{}();,]*|:[^\s{}();,]*"
-_SKIP = re.compile(r"""\#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
 _PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*(" + _IRI + ")", re.IGNORECASE)
 _NAMED = re.compile(
     r"(?:\bGRAPH|\bWITH|\bINTO|\bTO|\b(?:ADD|MOVE|COPY)(?:\s+SILENT)?)\s+(?:GRAPH\s+)?(" + _IRI + "|" + _PNAME + ")",
@@ -56,7 +56,7 @@ def written_graphs(update: str) -> set[str]:
     resolve (a relative IRI, an unknown prefix) counts as ``ALL``: wrong
     only on the safe side.
     """
-    text = _SKIP.sub(" ", update)
+    text = blank_strings_and_comments(update)
     if _ANY.search(text):
         return {ALL, DEFAULT}
     prefixes = {(m.group(1) or ""): m.group(2)[1:-1] for m in _PREFIX.finditer(text)}

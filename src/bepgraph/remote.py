@@ -27,6 +27,7 @@ import httpx
 from .errors import QueryError, StoreError, StoreUnreachable
 from .namespaces import GRAPH
 from .settings import RemoteSettings
+from .sparql_lexer import keywords, scan
 
 __all__ = ["N_TRIPLES", "RESULTS_JSON", "Endpoints", "RemoteClient", "RemoteTimeout", "Reply", "TruncatedAnswer", "endpoints",
            "query_form", "user_graph"]
@@ -36,12 +37,7 @@ N_TRIPLES = "application/n-triples"
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _LABEL = re.compile(r"[^A-Za-z0-9_]")  # what a blank node label may not hold
 
-# skipped while looking for the query form: comments, strings, IRIs, the prologue
-_FORM = re.compile(
-    r"""\#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|<[^<>"{}|^`\\\s]*>"""
-    r"""|\b(?P<form>SELECT|ASK|CONSTRUCT|DESCRIBE)\b""",
-    re.IGNORECASE,
-)
+_FORMS = keywords("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")  # what the prologue before the form never holds
 
 
 class RemoteTimeout(StoreUnreachable):
@@ -83,9 +79,9 @@ def endpoints(location: str | None, remote: RemoteSettings) -> Endpoints:
 
 def query_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside comments, strings and IRIs."""
-    for match in _FORM.finditer(text):
-        if match.group("form"):
-            return match.group("form").upper()
+    for word, *_ in scan(text, _FORMS):
+        if word not in ("{", "}"):
+            return word
     raise QueryError("the text is not a SPARQL query (no SELECT, ASK, CONSTRUCT or DESCRIBE)")
 
 

@@ -14,13 +14,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["IRI", "SKIP", "STRING_OR_COMMENT", "declares_dataset", "keywords", "scan", "tokens",
-           "top_level_words"]
+__all__ = ["IRI", "SKIP", "STRING_OR_COMMENT", "blank_strings_and_comments", "declares_dataset", "keywords", "scan",
+           "tokens", "top_level_words"]
 
 STRING_OR_COMMENT = (r"""\#[^\n]*|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''"""
                      r"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
 IRI = r"""<[^<>"{}|^`\\\s]*>"""
 SKIP = STRING_OR_COMMENT + "|" + IRI  # what no scan looks inside
+
+
+_SKIPPED = re.compile(SKIP)
+
+
+def blank_strings_and_comments(text: str) -> str:
+    """*text* with each string and comment replaced by a space and every IRI kept whole, for a scan that reads
+    IRIs itself (a ``#`` inside an IRI starts no comment; a quote inside a long string ends nothing)."""
+    return _SKIPPED.sub(lambda m: m.group() if m.group().startswith("<") else " ", text)
 
 
 def tokens(*alternatives: str, skip: str = SKIP, flags: int = 0) -> re.Pattern[str]:

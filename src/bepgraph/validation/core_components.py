@@ -11,6 +11,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from ..namespaces import SH, XSD
+from ..sparql_lexer import tokens
 from .compiled import INSTANCE_OF
 from .shapes_reader import SHAPE_KEYS, ShapesReader, node_text
 
@@ -309,18 +310,18 @@ class CoreComponents(ShapesReader):
 
 
 _NESTED_TEST = re.compile(r"\{\s*FILTER\s+(NOT\s+)?EXISTS\s*\{(?P<inner>.*)\}\s*\}", re.DOTALL)
-_SKIP = re.compile(r'''"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|<[^<>"{}|^`\\\s]*>|[{}]''')
+_BRACES = tokens(r"(?P<open>\{)|(?P<close>\})")
 
 
 def _balanced(text: str) -> bool:
-    """Whether every brace of *text* (outside strings and IRIs) is closed within it, in order."""
+    """Whether every brace of *text* (outside strings, comments and IRIs) is closed within it, in order."""
     depth = 0
-    for match in _SKIP.finditer(text):
-        token = match.group()
-        if token in "{}":
-            depth += 1 if token == "{" else -1
-            if depth < 0:
-                return False
+    for match in _BRACES.finditer(text):
+        if match.group("skip"):
+            continue
+        depth += 1 if match.group("open") else -1
+        if depth < 0:
+            return False
     return depth == 0
 
 
