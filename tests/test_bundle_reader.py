@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from bepgraph.errors import BundleError, Problem
+from bepgraph.errors import BundleError, Problem, StoreError
 from bepgraph.loading import load_all
+from bepgraph.sources.bundle import read_bundle
+from bepgraph.sources.filing import read_filing
+from bepgraph.resources import filing_path
 from bepgraph.namespaces import BEP, entity_iri
 from bepgraph.store import EmbeddedStore
 
@@ -199,3 +203,46 @@ def test_list_column_gives_one_triple_per_item(tmp_path: Path, mini_tables: Tabl
         entity_iri("organizations", "bd-1"), entity_iri("organizations", "trust")]
     roles = store.query("SELECT ?c WHERE { ?o a ?c }", {"o": ox.NamedNode(entity_iri("organizations", "bd-1"))})
     assert {r["c"].value for r in roles} == {BEP + "Organization", BEP + "BrokerDealer", BEP + "ClearingBroker"}
+
+
+
+@pytest.fixture
+def spools(monkeypatch: pytest.MonkeyPatch) -> list[tempfile.SpooledTemporaryFile[bytes]]:
+    """Every spool the reader makes, recorded as it makes it (the real class, only watched)."""
+    made: list[tempfile.SpooledTemporaryFile[bytes]] = []
+    spooled = tempfile.SpooledTemporaryFile
+
+    def recorded(*args: object, **kwargs: object) -> tempfile.SpooledTemporaryFile[bytes]:
+        made.append(spooled(*args, **kwargs))  # type: ignore[call-overload]
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", recorded)
+    return made
+
+
+def test_the_reader_closes_its_spool_when_the_sink_fails_mid_table(
+        tmp_path: Path, spools: list[tempfile.SpooledTemporaryFile[bytes]]) -> None:
+    def failing_sink(chunk: bytes) -> None:
+        raise StoreError("the store could not be written")
+
+    folder = write_bundle(tmp_path / "mini", MINI)
+    with pytest.raises(StoreError, match="could not be written"):
+        read_bundle(folder, read_filing(filing_path()).ids, sink=failing_sink)
+    assert len(spools) == 1 and spools[0].closed
+
+
+def test_the_reader_closes_its_spool_when_the_bundle_has_problems(
+        tmp_path: Path, spools: list[tempfile.SpooledTemporaryFile[bytes]]) -> None:
+    folder = write_bundle(tmp_path / "mini", MINI)
+    (folder / "meetings.csv").write_text("not,the,header\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(BundleError):
+        read_bundle(folder, read_filing(filing_path()).ids)
+    assert len(spools) == 1 and spools[0].closed
+
+
+def test_the_reader_hands_an_open_spool_to_the_caller_when_the_bundle_is_good(
+        tmp_path: Path, spools: list[tempfile.SpooledTemporaryFile[bytes]]) -> None:
+    source = read_bundle(write_bundle(tmp_path / "mini", MINI), read_filing(filing_path()).ids)
+    assert len(spools) == 1 and not spools[0].closed and spools[0].read(1) == b"<"
+    source.close()
+    assert spools[0].closed

@@ -36,6 +36,7 @@ from .w3c.runner import running
 TOKEN = "endpoint-test-token"
 EX = "http://example.org/"
 COUNT_TRADES = "PREFIX bep: <https://w3id.org/bepgraph/ontology#> SELECT (COUNT(?t) AS ?n) WHERE { ?t a bep:Transaction }"
+CLIENT_TIMEOUT_S = 60.0  # generous: a loaded CI machine may take seconds where a quiet one takes milliseconds
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
 
@@ -283,6 +284,21 @@ def test_an_explosive_query_is_stopped_within_the_timeout_while_others_are_answe
 
 
 @pytest.mark.server
+def test_the_query_processes_end_when_the_app_stops(mini_folder: Path) -> None:
+    store = loaded_store(mini_folder)
+    before = children()
+    with running(create_app(Settings(load_on_start=False), store=store), free_port()) as base:
+        answer = httpx.get(base + "/sparql", params={"query": COUNT_TRADES}, timeout=CLIENT_TIMEOUT_S)
+        assert answer.status_code == 200
+        workers = children() - before
+        assert workers, "the query was answered in a forked query process"
+    until = time.monotonic() + 10.0
+    while workers & children() and time.monotonic() < until:
+        time.sleep(0.02)  # poll interval, bounded by the deadline
+    assert not workers & children(), "a query process outlived the app"
+
+
+@pytest.mark.server
 def test_results_beyond_the_cap_are_refused_with_a_clear_error(readonly: str) -> None:
     many = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
     answer = httpx.get(readonly + "/sparql", params={"query": many})
@@ -303,18 +319,23 @@ def test_the_endpoint_answers_the_same_over_a_remote_oxigraph_server(
              "SELECT ?t ?c WHERE { ?t a bep:Transaction ; bep:commission ?c } ORDER BY ?t")
     with running(create_app(settings, store=remote), free_port()) as base:
         for accept in ("application/sparql-results+json", "text/csv", "application/sparql-results+xml"):
-            here = httpx.get(readonly + "/sparql", params={"query": query}, headers={"accept": accept})
-            there = httpx.get(base + "/sparql", params={"query": query}, headers={"accept": accept})
+            here = httpx.get(readonly + "/sparql", params={"query": query}, headers={"accept": accept},
+                             timeout=CLIENT_TIMEOUT_S)
+            there = httpx.get(base + "/sparql", params={"query": query}, headers={"accept": accept},
+                              timeout=CLIENT_TIMEOUT_S)
             assert there.status_code == 200 and there.headers["content-type"] == here.headers["content-type"]
             assert there.content == here.content
         client = SPARQLWrapper(base + "/sparql")
+        client.setTimeout(int(CLIENT_TIMEOUT_S))
         client.setQuery(COUNT_TRADES)
         client.setReturnFormat(JSON)
         assert client.query().convert()["results"]["bindings"][0]["n"]["value"] == "2"  # type: ignore[index]
         dataset = httpx.get(base + "/sparql", params=[("query", COUNT_TRADES),
-                                                      ("default-graph-uri", "https://w3id.org/bepgraph/graph/filing")])
+                                                      ("default-graph-uri", "https://w3id.org/bepgraph/graph/filing")],
+                            timeout=CLIENT_TIMEOUT_S)
         assert json.loads(dataset.content)["results"]["bindings"][0]["n"]["value"] == "0"
-        assert httpx.get(base + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}).status_code == 413
+        assert httpx.get(base + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                         timeout=CLIENT_TIMEOUT_S).status_code == 413
         start = time.monotonic()
         timed_out = httpx.get(base + "/sparql", params={"query": EXPLOSIVE}, timeout=30)
         assert timed_out.status_code == 503 and time.monotonic() - start < 2.0

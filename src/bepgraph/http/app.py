@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
+            sparql.close_runner(app)  # before the store: its query processes read it
             if own:
                 app.state.store.close()
 

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -45,11 +45,22 @@ def get_runner(request: Request) -> QueryRunner:
     with _runner_lock:
         runner = getattr(state, "sparql_runner", None)
         if runner is None or runner.store is not state.store:
+            if runner is not None:
+                runner.close()  # its query processes read a store the app no longer serves
             settings: Settings = state.settings
             runner = QueryRunner(state.store, settings.query_timeout_s, settings.result_limit,
                                  service_allow=settings.service_allow)
             state.sparql_runner = runner
     return runner
+
+
+def close_runner(app: FastAPI) -> None:
+    """Stop the app's query runner, if a query made one: its query processes end with the app."""
+    with _runner_lock:
+        runner = getattr(app.state, "sparql_runner", None)
+        app.state.sparql_runner = None
+    if runner is not None:
+        runner.close()
 
 
 def problem(exc: ProtocolError) -> JSONResponse:

@@ -14,7 +14,7 @@ import csv
 import hashlib
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -278,6 +278,25 @@ def _row_lines(s: str, key: str, record: list[str], layout: _Layout, cls_term: s
     return lines if ok else None
 
 
+def _read_header(reader: Iterator[list[str]], table: Table, problem: Callable[[int, str, str], None]
+                 ) -> tuple[list[str], bool] | None:
+    """The header row, stripped, and whether it has problems; None when no row can be read against it
+    (no header, or one without the key columns)."""
+    try:
+        header = next(reader, None)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        problem(1, "", f"the header row is not valid CSV/UTF-8 ({exc})")
+        return None
+    if header is None:
+        problem(1, "", "the file is empty: it needs at least a header row")
+        return None
+    header = [h.strip() for h in header]
+    bad_header = _header_problems(header, table, problem)
+    if bad_header and not all(k in header for k in table.key):
+        return None
+    return header, bad_header
+
+
 def _read_table(
     path: Path,
     table: Table,
@@ -305,18 +324,10 @@ def _read_table(
         return 0, 0, new_ids
     with handle:
         reader = csv.reader(handle, strict=True)
-        try:
-            header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            problem(1, "", f"the header row is not valid CSV/UTF-8 ({exc})")
+        read = _read_header(reader, table, problem)
+        if read is None:
             return 0, 0, new_ids
-        if header is None:
-            problem(1, "", "the file is empty: it needs at least a header row")
-            return 0, 0, new_ids
-        header = [h.strip() for h in header]
-        bad_header = _header_problems(header, table, problem)
-        if bad_header and not all(k in header for k in table.key):
-            return 0, 0, new_ids
+        header, bad_header = read
 
         cls_term = bep(table.cls)
         prefix = "<" + entity_iri(table.name, "x")[:-1]
@@ -417,25 +428,28 @@ def read_bundle(
         for ident in ids:
             known[table_name][ident] = iri(entity_iri(table_name, ident))
     conv = _Converters(known)
-    out = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - owned by BundleSource
-    source = BundleSource(folder=folder, ntriples=out)
-    emit = sink or out.write
-    for table_name in TABLE_ORDER:
-        path = present.get(f"{table_name}.csv")
-        if path is None:
-            continue
-        source.files[path.name] = _sha256(path)
-        rows, triples, new_ids = _read_table(path, TABLES[table_name], conv, emit, problems, on_rows,
-                                             hold, on_held)
-        source.rows[table_name] = rows
-        source.triples += triples
-        known[table_name].update(new_ids)
-        if len(problems) >= MAX_PROBLEMS:
-            problems.append(Problem(path.name, 0, "", f"stopped after {MAX_PROBLEMS} problems"))
-            break
-    if problems:
-        out.close()
-        raise BundleError(problems)
+    out = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - the returned BundleSource owns it
+    try:
+        source = BundleSource(folder=folder, ntriples=out)
+        emit = sink or out.write
+        for table_name in TABLE_ORDER:
+            path = present.get(f"{table_name}.csv")
+            if path is None:
+                continue
+            source.files[path.name] = _sha256(path)
+            rows, triples, new_ids = _read_table(path, TABLES[table_name], conv, emit, problems, on_rows,
+                                                 hold, on_held)
+            source.rows[table_name] = rows
+            source.triples += triples
+            known[table_name].update(new_ids)
+            if len(problems) >= MAX_PROBLEMS:
+                problems.append(Problem(path.name, 0, "", f"stopped after {MAX_PROBLEMS} problems"))
+                break
+        if problems:
+            raise BundleError(problems)
+    except BaseException:
+        out.close()  # whatever stopped the reading (problems, a sink or a file that failed), no spool is left open
+        raise
     out.seek(0)
     return source
 

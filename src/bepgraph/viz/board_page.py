@@ -1,7 +1,7 @@
 """What the /viz page draws for one view: the view's graph shaped for a reader, with its matrix or Sankey.
 
-Why apart from :mod:`bepgraph.viz.service`: that module finds and caches
-the findings; this one decides what a trustee sees on a 1400×900 screen:
+Why apart from :mod:`bepgraph.viz.marks`: that module finds the findings
+and marks them on a view; this one decides what a trustee sees on a 1400×900 screen:
 the 38 series aggregated by sub-adviser unless expanded, brokers drawn after
 the agreements they are party to, the governance view as a matrix and the
 money view as a Sankey. The pack draws the same structures on paper.
@@ -20,13 +20,12 @@ import networkx as nx
 from ..errors import ParameterError
 from ..store import Store
 from ..validation.findings import Report
-from .marks import mark_findings
+from .marks import mark_findings, unplaced
 from .matrix import governance_matrix
 from .page_data import group_isolated, group_series, to_page_data
 from .review import TRUST_WIDE, heat_map
 from .sankey import sankey
 from .analysis import analyse
-from .service import unplaced
 from .views import Period, build_view
 
 __all__ = ["BUILT", "ViewCache", "board_data", "sub_advisers_of_series"]

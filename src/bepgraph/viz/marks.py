@@ -18,7 +18,7 @@ from ..validation.findings import Finding, Report
 from ..validation.many_dates import cached_validations
 from ..validation.run import cached_validation
 
-__all__ = ["SEVERITY_ORDER", "findings_as_of", "findings_on_days", "mark_findings"]
+__all__ = ["SEVERITY_ORDER", "findings_as_of", "findings_on_days", "mark_findings", "unplaced"]
 
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
@@ -53,6 +53,13 @@ def mark_findings(graph: nx.MultiDiGraph, report: Report) -> int:
     graph.graph["findings"] = {"as_of": report.as_of.isoformat(), "total": len(report.findings),
                                "placed": placed, "counts": report.counts}
     return placed
+
+
+def unplaced(graph: nx.MultiDiGraph, report: Report) -> list[dict[str, object]]:
+    """The findings no node of *graph* carries (on the plan, on trades of series not drawn…)."""
+    placed = {(f["rule"], f["focus"], f["message"]) for _, d in graph.nodes(data=True) for f in d.get("findings", [])}
+    return [f.as_dict() for f in sorted(report.findings, key=Finding.sort_key)
+            if (f.rule, f"{f.focus.table}/{f.focus.id}", f.message) not in placed]
 
 
 def findings_on_days(store: Store, days: list[date]) -> dict[date, Report]:
