@@ -76,6 +76,57 @@ def _for_series(approvals: list[Approval], series: str) -> list[Approval]:
     return [a for a in approvals if a.kind != SHAREHOLDER or a.series == series]
 
 
+@dataclass(frozen=True)
+class _Renewing:
+    """The approvals that can renew a series' plan: continuances (board and 12b-1) and new adoptions."""
+
+    continue_approvals: list[Approval]
+    adopt_approvals: list[Approval]
+    needs: tuple[str, ...]
+
+
+def _renewed_until_end(series: str, start: date, approved: date, renewing: _Renewing, termination: Matter | None,
+                       removed: date | None, rests: list[str], actions: list[ActionApproval]
+                       ) -> tuple[tuple[date, str, tuple[str, ...]], date, date | None]:
+    """The plan put in effect on *start* (approved on *approved*), renewed while each renewal comes by the
+    anniversary of the last approval: the end that comes first (day, reason, matters), the continuance due
+    then, and the day of the last adoption that renewed it (None: none did). Each renewal is appended to
+    *actions*, its matters to *rests*."""
+    last = approved
+    adopted: date | None = None
+    while True:
+        due = anniversary(last)
+        renewals = []
+        c_day, _, c_used = combine(renewing.continue_approvals, (BOARD, RULE12B1), after=last)
+        if c_day is not None:
+            renewals.append((c_day, "continue", c_used))
+        a_day, _, a_used = combine(renewing.adopt_approvals, renewing.needs, after=last)
+        if a_day is not None:
+            renewals.append((a_day, "adopt", a_used))
+        ends: list[tuple[date, str, tuple[str, ...]]] = []
+        if termination is not None:
+            ends.append((max(termination.effective or termination.day, start), TERMINATED, (termination.id,)))
+        if removed is not None:
+            ends.append((max(removed, start), REMOVED, ()))
+        renewal = min(renewals, key=lambda r: (r[0], r[1])) if renewals else None
+        if renewal is None or renewal[0] > due:
+            ends.append((due, LAPSED, ()))
+        end = min(ends, key=lambda e: (e[0], _END_ORDER[e[1]])) if ends else None
+        if renewal is not None and renewal[0] <= due and (end is None or renewal[0] < end[0]):
+            last = renewal[0]
+            matters_used = sorted({a.matter for a in renewal[2]})
+            rests += matters_used
+            kind = renewal[1]
+            n = len([a for a in actions if a.action == kind]) + 1
+            actions.append(ActionApproval(kind, series, last, last, (), tuple(matters_used),
+                                          key=f"{kind}/{series}/{n}"))
+            if kind == "adopt":
+                adopted = last
+            continue
+        assert end is not None  # a lapse is always among the ends when there is no renewal
+        return end, due, adopted
+
+
 def series_effect(
     facts: Facts, series: str, given: dict[str, list[Approval]]
 ) -> tuple[list[PlanInEffect], list[ActionApproval]]:
@@ -124,40 +175,11 @@ def series_effect(
         if start > facts.as_of:
             break
         rests = list(contributing)
-        last = day
         termination = next((m for m in terminations if m.day >= day and m.id not in used_terminations
                             and termination_approved(given.get(m.id, []), series)), None)
-        while True:
-            due = anniversary(last)
-            renewals = []
-            c_day, _, c_used = combine(continue_approvals, (BOARD, RULE12B1), after=last)
-            if c_day is not None:
-                renewals.append((c_day, "continue", c_used))
-            a_day, _, a_used = combine(adopt_approvals, needs, after=last)
-            if a_day is not None:
-                renewals.append((a_day, "adopt", a_used))
-            ends: list[tuple[date, str, tuple[str, ...]]] = []
-            if termination is not None:
-                ends.append((max(termination.effective or termination.day, start), TERMINATED, (termination.id,)))
-            if removed is not None:
-                ends.append((max(removed, start), REMOVED, ()))
-            renewal = min(renewals, key=lambda r: (r[0], r[1])) if renewals else None
-            if renewal is None or renewal[0] > due:
-                ends.append((due, LAPSED, ()))
-            end = min(ends, key=lambda e: (e[0], _END_ORDER[e[1]])) if ends else None
-            if renewal is not None and renewal[0] <= due and (end is None or renewal[0] < end[0]):
-                last = renewal[0]
-                matters_used = sorted({a.matter for a in renewal[2]})
-                rests += matters_used
-                kind = renewal[1]
-                n = len([a for a in actions if a.action == kind]) + 1
-                actions.append(ActionApproval(kind, series, last, last, (), tuple(matters_used),
-                                              key=f"{kind}/{series}/{n}"))
-                if kind == "adopt":
-                    previous = last
-                continue
-            break
-        assert end is not None  # a lapse is always among the ends when there is no renewal
+        end, due, adopted = _renewed_until_end(series, start, day, _Renewing(continue_approvals, adopt_approvals, needs),
+                                               termination, removed, rests, actions)
+        previous = adopted or previous
         end_day, reason, end_rests = end
         if end_day > facts.as_of:
             intervals.append(PlanInEffect(series, start, None, None, due, tuple(sorted(set(rests)))))

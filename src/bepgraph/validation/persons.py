@@ -229,7 +229,7 @@ class Persons:
             for r in self.affiliation(person, org, day):
                 reasons.append(Reason(f"affiliated person of {org} ({r.text})", r.rests_on))
         owned: dict[str, tuple[str, ...]] = {org: () for org in self.owned_targets}
-        for org in self.owned_targets:
+        for org in sorted(self.owned_targets):  # the first chain found is kept: the same one every run
             for controller, chain in state.graph.real_controllers(org).items():
                 owned.setdefault(controller, chain)
         for rel in state.rows:
