@@ -57,6 +57,8 @@ class PartitionedRun:
     partitions: list[dict[str, object]] = field(default_factory=list)  # key, rows, carried, worker
     engine: str = ""
     seconds: dict[str, float] = field(default_factory=dict)  # split, validate, merge (wall clock)
+    rules: tuple[str, ...] | None = None  # the run's scope: None = every rule, every series
+    series: tuple[str, ...] | None = None
 
 
 def _file_sha256(path: Path) -> str:
@@ -138,7 +140,8 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
             partitions=[{"key": p.key, "members": p.members, "rows": dict(p.rows), "carried": p.carried,
                          "worker": o.worker}
                         for p, o in zip(split.partitions, outcomes)],
-            engine=engine.describe(), seconds=seconds)
+            engine=engine.describe(), seconds=seconds, rules=tuple(rules) if rules else None,
+            series=tuple(series) if series else None)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
