@@ -61,6 +61,12 @@ class _InProcess:
     def slots(self) -> int:
         return 2
 
+    def prepare(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
 
 def _saved(folder: Path, day: date, path: Path, **scope: list[str]) -> Path:
     run = validate_partitioned([folder], day, "year", _InProcess(), rules=scope.get("rules"),

@@ -105,6 +105,12 @@ class _InProcess:
     def slots(self) -> int:
         return 2
 
+    def prepare(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
 
 def test_the_cross_partition_bundle_has_the_findings_it_is_built_for(capsys: pytest.CaptureFixture[str],
                                                                       cross: Path) -> None:
@@ -167,6 +173,21 @@ def test_the_example_bundle_by_series_gives_the_same_report(capsys: pytest.Captu
     assert len(members) == len(set(members)) == 38
     sizes = [p["rows"]["transactions"] for p in run.partitions]
     assert max(sizes) < 1.5 * min(sizes)  # dealt by their share of the blotter, largest first
+
+
+def test_one_and_two_workers_validate_the_same_partitions_on_workers_started_before_the_split(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bepgraph.partition.engines import LocalPool
+
+    plain = _plain(capsys, "--as-of", AS_OF, "--format", "json")[1]
+    runs = {w: validate_partitioned([example_bundle()], date(2005, 6, 30), "series", LocalPool(w)) for w in (1, 2)}
+    for w, run in runs.items():
+        assert json.dumps(run.validation.report.as_dict(), indent=2, ensure_ascii=False) + "\n" == plain
+        assert all(p["seconds"] > 0 for p in run.partitions)  # each worker's own time, for the bench
+        assert len({p["worker"] for p in run.partitions}) <= w and os.getpid() not in {p["worker"] for p in run.partitions}
+    # the same work whatever the workers (so the bench's 2-over-1 compares the pool, not two partitionings)
+    assert [p["members"] for p in runs[1].partitions] == [p["members"] for p in runs[2].partitions]
+    assert len(runs[1].partitions) == 4
 
 
 def test_each_series_or_year_is_a_partition_when_no_grouping_is_asked(cross: Path, tmp_path: Path) -> None:

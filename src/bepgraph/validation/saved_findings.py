@@ -99,7 +99,7 @@ def loaded_sources(store: Store) -> tuple[list[str], str | None]:
     rows = store.query(find_query("internal/store-generation").text)
     bundles, filing = [], None
     for row in rows:  # type: ignore[union-attr]
-        graph, sha = row["graph"].value, row["sha"].value  # type: ignore[index,union-attr]
+        graph, sha = row["graph"].value, row["sha"].value
         if graph.startswith(_BUNDLE_GRAPHS):
             bundles.append(sha)
         elif graph == _FILING_GRAPH:
