@@ -40,7 +40,7 @@ from bepgraph.viz.dates import quarter_ends as pack_quarters
 from bepgraph.viz.calendar import compliance_calendar
 
 from .graphql_server import serve
-from .servers import free_port
+from .servers import OxigraphServer, free_port, oxigraph_server, oxigraph_servers  # noqa: F401  (pytest fixtures)
 
 AS_OF, SINCE = date(2004, 12, 31), date(2004, 6, 30)
 FINDINGS = """query ($day: Date) { findings(asOf: $day, first: 100) {
@@ -289,3 +289,32 @@ def test_serve_refuses_a_missing_file_and_updates_with_a_file(files: dict[date, 
     assert done.returncode == 2 and "nowhere.json: cannot be read" in done.stderr
     done = _serve_cli("--findings-file", str(files[AS_OF]), "--allow-updates", token="a-token")
     assert done.returncode == 2 and "--allow-updates would let the facts change" in done.stderr
+
+
+# ---- at scale: the facts on a SPARQL server, the findings from the file -------------------------------------------
+
+@pytest.mark.server
+def test_graphql_over_a_sparql_server_answers_findings_from_the_file_and_refuses_after_a_reload(
+        oxigraph_server: OxigraphServer, bundle: Path, store: EmbeddedStore, files: dict[date, Path],
+        tmp_path: Path) -> None:
+    from bepgraph.store import RemoteStore
+
+    assert main(["load", str(bundle), "--store", oxigraph_server.query_url]) == 0
+    remote = RemoteStore(oxigraph_server.query_url)
+    try:
+        with serve(store) as plain:
+            expected = _ask(plain.url, AS_OF.isoformat())
+        with serve(remote, Settings(load_on_start=False, findings_files=(files[AS_OF],))) as served:
+            assert _ask(served.url, AS_OF.isoformat()) == expected
+            # the server's bundle replaced by one trade longer: the file no longer speaks for what it holds
+            changed = tmp_path / "example"  # the same folder name: the same graph, replaced
+            shutil.copytree(bundle, changed)
+            with (changed / "transactions.csv").open("ab") as fh:
+                fh.write(b"T-EXTRA-2,2004-03-01,janus-jnl-capital-growth-fund,janus,beacon-street-capital,,,,"
+                         b"false,306.76,true\n")
+            assert main(["load", str(changed), "--store", oxigraph_server.query_url]) == 0
+            refused = _ask(served.url, AS_OF.isoformat())
+        assert refused["data"] is None
+        assert "computed from other bundles than the store holds" in refused["errors"][0]["message"]  # type: ignore[index]
+    finally:
+        remote.close()
