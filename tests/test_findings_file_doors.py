@@ -31,7 +31,6 @@ from bepgraph.errors import ParameterError
 from bepgraph.loading import load_all
 from bepgraph.partition.runner import validate_partitioned
 from bepgraph.partition.saved import write_findings_file
-from bepgraph.partition.work import run_tasks
 from bepgraph.resources import example_bundle
 from bepgraph.settings import Settings
 from bepgraph.store import EmbeddedStore
@@ -40,6 +39,7 @@ from bepgraph.viz.dates import quarter_ends as pack_quarters
 from bepgraph.viz.calendar import compliance_calendar
 
 from .graphql_server import serve
+from .in_process import InProcess
 from .servers import OxigraphServer, free_port, oxigraph_server, oxigraph_servers  # noqa: F401  (pytest fixtures)
 
 AS_OF, SINCE = date(2004, 12, 31), date(2004, 6, 30)
@@ -49,27 +49,10 @@ FINDINGS = """query ($day: Date) { findings(asOf: $day, first: 100) {
 } }"""
 
 
-class _InProcess:
-    """The partitions run here, one after the other (the pool is tested in test_partitioned.py)."""
-
-    def run(self, tasks):  # type: ignore[no-untyped-def]
-        return run_tasks(tasks)
-
-    def describe(self) -> str:
-        return "in process"
-
-    def slots(self) -> int:
-        return 2
-
-    def prepare(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def _saved(folder: Path, day: date, path: Path, **scope: list[str]) -> Path:
-    run = validate_partitioned([folder], day, "year", _InProcess(), rules=scope.get("rules"),
+    run = validate_partitioned([folder], day, "year", InProcess(), rules=scope.get("rules"),
                                series=scope.get("series"))
     write_findings_file(path, run)
     return path
