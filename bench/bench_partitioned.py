@@ -196,6 +196,7 @@ def main() -> int:
                                   ["--partition", args.partition, "--workers", str(w), "--findings-file", str(saved)],
                                   found)
                     row.update(_phases(saved))
+                    print(json.dumps({"phases": row["run"], **_phases(saved)}), flush=True)
                     if not args.skip_plain:
                         row["same_findings_as_unpartitioned"] = found.read_bytes() == plain.read_bytes()
                     if w != args.workers[0]:
