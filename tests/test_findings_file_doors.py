@@ -200,6 +200,18 @@ def test_a_file_of_another_filing_is_refused(files: dict[date, Path], store: Emb
         SavedFindings.read([path]).report(store, AS_OF)
 
 
+def test_a_file_judged_by_other_rules_is_refused(files: dict[date, Path], tmp_path: Path) -> None:
+    from bepgraph.validation.saved_findings import SavedFindings, rules_digest
+
+    data = json.loads(files[AS_OF].read_text())
+    assert data["provenance"]["rules_sha256"] == rules_digest()
+    data["provenance"]["rules_sha256"] = "f" * 64
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ParameterError, match="judged by other rules than this bepgraph's"):
+        SavedFindings.read([path])
+
+
 def test_narrowed_duplicate_and_earlier_files_are_refused(bundle: Path, files: dict[date, Path],
                                                           tmp_path: Path) -> None:
     from bepgraph.validation.saved_findings import SavedFindings

@@ -14,11 +14,15 @@ files, and only while the store they read holds exactly those sources:
   is refused, never served as the findings of the facts loaded;
 * a file of a run narrowed by ``--rule`` or ``--series`` is refused: its
   findings are not every rule's, and a door would present them as if they
-  were.
+  were;
+* a file computed with other rules (the shapes' sha256 differ: another
+  version of bepgraph) is refused: its findings are not what the rules
+  served now say.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Hashable, Sequence
@@ -29,11 +33,12 @@ from typing import Any
 
 from ..errors import ParameterError
 from ..namespaces import graph_iri
+from ..resources import shape_files
 from ..sparql import find_query
 from ..store import Store
 from .findings import Finding, Focus, Report
 
-__all__ = ["FORMAT", "FindingsFile", "SavedFindings", "loaded_sources", "read_findings_file"]
+__all__ = ["FORMAT", "FindingsFile", "SavedFindings", "loaded_sources", "read_findings_file", "rules_digest"]
 
 FORMAT = "bepgraph-findings/2"  # /1 did not record the run's scope (--rule, --series)
 _BUNDLE_GRAPHS = graph_iri("bundle/")
@@ -68,6 +73,14 @@ class FindingsFile:
         return " ".join(said) or None
 
 
+def rules_digest() -> str:
+    """One sha256 over the rule shapes (names and contents): what the findings were judged by."""
+    h = hashlib.sha256()
+    for path in shape_files():
+        h.update(f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return h.hexdigest()
+
+
 def read_findings_file(path: Path) -> FindingsFile:
     """The findings file at *path*, or a ParameterError naming the file and what is wrong with it."""
     try:
@@ -83,7 +96,7 @@ def read_findings_file(path: Path) -> FindingsFile:
                             tuple(f["series"]), tuple(f["citation"]), tuple(f["evidence"]))
                     for f in data["findings"]]
         report = Report(date.fromisoformat(data["as_of"]), findings)
-        for key in ("bundles", "plan", "scope"):
+        for key in ("bundles", "plan", "scope", "rules_sha256"):
             prov[key]  # noqa: B018 (a file without them is refused here, not when a door reads them)
         if prov["as_of"] != data["as_of"]:
             raise ValueError(f"its provenance is as of {prov['as_of']}, its findings as of {data['as_of']}")
@@ -112,7 +125,11 @@ class SavedFindings:
 
     def __init__(self, files: Sequence[FindingsFile]) -> None:
         by_day: dict[date, FindingsFile] = {}
+        rules = rules_digest()
         for f in files:
+            if f.provenance["rules_sha256"] != rules:
+                raise ParameterError(f"{f.path}: its findings were judged by other rules than this bepgraph's (the "
+                                     "rule shapes' sha256 differ: written by another version?): validate again")
             if f.narrowed:
                 raise ParameterError(f"{f.path}: holds only the findings of a narrowed run ({f.narrowed}); "
                                      "the board pack and GraphQL need every rule's findings: validate again "
