@@ -116,11 +116,21 @@ def _page_one_numbers(path: Path) -> list[str]:
 
 # ---- the board pack ----------------------------------------------------------------------------------------------
 
+def _never_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, any validation run by the pack or GraphQL fails the test: the findings must come from files."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("validated although the findings were to be read from files")
+
+    monkeypatch.setattr("bepgraph.viz.pack.findings_on_days", refuse)
+    monkeypatch.setattr("bepgraph.graphql.asof.cached_validation", refuse)
+
+
 def test_the_pack_from_findings_files_says_what_the_validating_pack_says(
-        store: EmbeddedStore, files: dict[date, Path], tmp_path: Path) -> None:
+        store: EmbeddedStore, files: dict[date, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bepgraph.validation.saved_findings import SavedFindings
 
     plain = build_pack(store, AS_OF, tmp_path / "plain.pdf", since=SINCE)
+    _never_validate(monkeypatch)
     saved = build_pack(store, AS_OF, tmp_path / "saved.pdf", since=SINCE,
                        saved=SavedFindings.read(list(files.values())))
     assert plain.findings > 0 and saved.findings == plain.findings
@@ -243,10 +253,11 @@ def _ask(url: str, day: str) -> dict[str, object]:
     return answer.json()  # type: ignore[no-any-return]
 
 
-def test_graphql_findings_from_the_file_equal_a_validating_service_s(store: EmbeddedStore,
-                                                                     files: dict[date, Path]) -> None:
+def test_graphql_findings_from_the_file_equal_a_validating_service_s(store: EmbeddedStore, files: dict[date, Path],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     with serve(store) as plain:
         expected = _ask(plain.url, AS_OF.isoformat())
+    _never_validate(monkeypatch)
     settings = Settings(load_on_start=False, findings_files=(files[AS_OF], files[SINCE]))
     with serve(store, settings) as served:
         got = _ask(served.url, AS_OF.isoformat())
@@ -289,16 +300,24 @@ def test_serve_refuses_a_missing_file_and_updates_with_a_file(files: dict[date, 
 # ---- at scale: the facts on a SPARQL server, the findings from the file -------------------------------------------
 
 @pytest.mark.server
-def test_graphql_over_a_sparql_server_answers_findings_from_the_file_and_refuses_after_a_reload(
+def test_the_pack_and_graphql_over_a_sparql_server_read_the_files_and_refuse_after_a_reload(
         oxigraph_server: OxigraphServer, bundle: Path, store: EmbeddedStore, files: dict[date, Path],
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bepgraph.store import RemoteStore
+    from bepgraph.validation.saved_findings import SavedFindings
 
     assert main(["load", str(bundle), "--store", oxigraph_server.query_url]) == 0
     remote = RemoteStore(oxigraph_server.query_url)
     try:
         with serve(store) as plain:
             expected = _ask(plain.url, AS_OF.isoformat())
+        plain_pack = build_pack(store, AS_OF, tmp_path / "plain.pdf", since=SINCE)
+        _never_validate(monkeypatch)
+        # the pack at scale: the facts on the server, the findings from the files, nothing validated
+        pack = build_pack(remote, AS_OF, tmp_path / "remote.pdf", since=SINCE,
+                          saved=SavedFindings.read([files[AS_OF], files[SINCE]]))
+        assert (pack.findings, pack.views) == (plain_pack.findings, plain_pack.views)
+        assert _page_one_numbers(tmp_path / "remote.pdf") == _page_one_numbers(tmp_path / "plain.pdf")
         with serve(remote, Settings(load_on_start=False, findings_files=(files[AS_OF],))) as served:
             assert _ask(served.url, AS_OF.isoformat()) == expected
             # the server's bundle replaced by one trade longer: the file no longer speaks for what it holds
