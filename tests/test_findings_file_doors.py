@@ -245,6 +245,15 @@ def test_narrowed_duplicate_and_earlier_files_are_refused(bundle: Path, files: d
         SavedFindings.read([tmp_path / "bad.json"])
 
 
+def test_a_findings_file_that_cannot_be_written_is_refused_before_the_run(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "no-such-folder" / "f.json"
+    assert main(["validate", "--as-of", AS_OF.isoformat(), "--partition", "year", "--findings-file", str(target)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"--findings-file {target}: its folder does not exist" in err
+    assert not target.parent.exists()
+
+
 # ---- GraphQL ------------------------------------------------------------------------------------------------------
 
 def _ask(url: str, day: str) -> dict[str, object]:
