@@ -65,8 +65,8 @@ class LocalPool:
         return self.workers
 
     def prepare(self) -> None:
-        """Spawn the workers now: each imports the package and parses the shapes and queries (a few
-        seconds of one core each) while the caller splits the bundles, not after it."""
+        """Spawn the workers now: each imports the package and parses the shapes and queries while
+        the caller splits the bundles (on the core the split leaves idle), not after it."""
         if self._pool is None:
             self._pool = self._executor(self.workers)
             for _ in range(self.workers):  # the pool spawns a worker per task submitted while none is idle
