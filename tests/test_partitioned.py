@@ -26,6 +26,7 @@ from bepgraph.partition.saved import read_findings_file, write_findings_file
 from bepgraph.partition.work import run_tasks
 from bepgraph.resources import example_bundle
 from tests.bundles import write_bundle
+from tests.in_process import InProcess
 
 S1 = "ppm-america-jnl-value-fund"  # adopted without its shareholders' vote: BEP-4.2
 S2 = "t-rowe-price-jnl-established-growth-fund"
@@ -93,17 +94,6 @@ def _plain(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, st
     return code, out.out, out.err
 
 
-class _InProcess:
-    """The tasks run here, one after the other: the split and the merge tested without a pool."""
-
-    def run(self, tasks):  # type: ignore[no-untyped-def]
-        return run_tasks(tasks)
-
-    def describe(self) -> str:
-        return "in process"
-
-    def slots(self) -> int:
-        return 2
 
 
 def test_the_cross_partition_bundle_has_the_findings_it_is_built_for(capsys: pytest.CaptureFixture[str],
@@ -160,13 +150,28 @@ def test_partitioned_json_is_byte_identical_on_the_example_bundle(capsys: pytest
 
 def test_the_example_bundle_by_series_gives_the_same_report(capsys: pytest.CaptureFixture[str]) -> None:
     plain = _plain(capsys, "--as-of", AS_OF, "--format", "json")
-    run = validate_partitioned([example_bundle()], date(2005, 6, 30), "series", _InProcess())
+    run = validate_partitioned([example_bundle()], date(2005, 6, 30), "series", InProcess())
     assert json.dumps(run.validation.report.as_dict(), indent=2, ensure_ascii=False) + "\n" == plain[1]
     assert len(run.partitions) == 4  # twice the slots: the 38 series dealt into four groups
     members = [m for p in run.partitions for m in p["members"]]
     assert len(members) == len(set(members)) == 38
     sizes = [p["rows"]["transactions"] for p in run.partitions]
     assert max(sizes) < 1.5 * min(sizes)  # dealt by their share of the blotter, largest first
+
+
+def test_one_and_two_workers_validate_the_same_partitions_on_workers_started_before_the_split(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bepgraph.partition.engines import LocalPool
+
+    plain = _plain(capsys, "--as-of", AS_OF, "--format", "json")[1]
+    runs = {w: validate_partitioned([example_bundle()], date(2005, 6, 30), "series", LocalPool(w)) for w in (1, 2)}
+    for w, run in runs.items():
+        assert json.dumps(run.validation.report.as_dict(), indent=2, ensure_ascii=False) + "\n" == plain
+        assert all(p["seconds"] > 0 for p in run.partitions)  # each worker's own time, for the bench
+        assert len({p["worker"] for p in run.partitions}) <= w and os.getpid() not in {p["worker"] for p in run.partitions}
+    # the same work whatever the workers (so the bench's 2-over-1 compares the pool, not two partitionings)
+    assert [p["members"] for p in runs[1].partitions] == [p["members"] for p in runs[2].partitions]
+    assert len(runs[1].partitions) == 4
 
 
 def test_each_series_or_year_is_a_partition_when_no_grouping_is_asked(cross: Path, tmp_path: Path) -> None:
@@ -295,7 +300,7 @@ def test_series_and_rule_filters_match_the_unpartitioned_run(capsys: pytest.Capt
 
 
 def test_the_findings_file_keeps_the_run_with_its_provenance(cross: Path, tmp_path: Path) -> None:
-    run = validate_partitioned([cross], date(2005, 6, 30), "year", _InProcess())
+    run = validate_partitioned([cross], date(2005, 6, 30), "year", InProcess())
     path = tmp_path / "findings.json"
     write_findings_file(path, run)
     saved = read_findings_file(path, [cross])

@@ -201,6 +201,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, store=args.store, plan=args.plan,
         bundles=tuple(args.bundles) if args.bundles else None,
         allow_updates=args.allow_updates or None,
+        findings_files=tuple(args.findings_file) or None,
     )
     if settings.allow_updates and not settings.token:
         raise ParameterError("--allow-updates needs the environment variable BEPGRAPH_TOKEN (the bearer token)")
@@ -247,12 +248,19 @@ def cmd_board_pack(args: argparse.Namespace) -> int:
     assert as_of is not None  # required by the parser
     if since is not None and since >= as_of:
         raise ParameterError(f"--since {since} is not before --as-of {as_of}: the previous review comes first")
+    saved = None
+    if args.findings_file:  # read (and refused if malformed) before a long load
+        from .validation.saved_findings import SavedFindings
+
+        saved = SavedFindings.read(args.findings_file)
     store = _open(args, load=True)
     try:
-        summary = build_pack(store, as_of, Path(args.output), start, since=since, paper=args.paper)
+        summary = build_pack(store, as_of, Path(args.output), start, since=since, paper=args.paper, saved=saved)
     finally:
         store.close()
-    print(f"wrote {summary.path}: {summary.pages} pages, {summary.findings} findings as of {as_of}")
+    print(f"wrote {summary.path}: {summary.pages} pages, {summary.findings} findings as of {as_of}"
+          + (f" (read from findings files; quarter ends not drawn: {', '.join(summary.timeline_missing)})"
+             if summary.timeline_missing else " (read from findings files)" if saved else ""))
     return EXIT_OK
 
 
@@ -304,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="enable SPARQL Update and the Graph Store Protocol (needs BEPGRAPH_TOKEN)")
     p.add_argument("--public", action="store_true",
                    help="serve on an address other machines reach without BEPGRAPH_READ_TOKEN (every read open)")
+    p.add_argument("--findings-file", action="append", default=[], type=Path, metavar="FILE",
+                   help="answer GraphQL's findings from this file of `validate --partition --findings-file` "
+                        "(repeatable, one per as-of date; other dates are refused) instead of validating")
     _add_sources(p)
     p.set_defaults(func=cmd_serve)
 
@@ -316,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the previous review's date: findings new, resolved and persisting since then")
     p.add_argument("--paper", choices=["a4", "letter"], default="a4", help="paper size (default a4)")
     p.add_argument("-o", "--output", required=True, metavar="PACK.pdf", help="the PDF to write")
+    p.add_argument("--findings-file", action="append", default=[], type=Path, metavar="FILE",
+                   help="read the findings from this file of `validate --partition --findings-file` instead of "
+                        "validating (repeatable, one per date: --as-of's is needed, --since's too if given; "
+                        "quarter ends without one are not drawn)")
     _add_sources(p)
     p.set_defaults(func=cmd_board_pack)
     return parser

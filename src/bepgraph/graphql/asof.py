@@ -24,6 +24,7 @@ from ..validation.cache import answers
 from ..validation.run import cached_validation
 from ..validation.findings import Report
 from ..validation.overlay import with_derived
+from ..validation.saved_findings import SavedFindings
 from ..terms import to_python
 
 __all__ = ["AgreementInterval", "AsOfCache", "PlanInterval", "Snapshot", "TrusteeState"]
@@ -88,11 +89,14 @@ def _status_rows(store: Store, as_of: date) -> dict[str, list[dict[str, Any]]]:
     return with_derived(store, as_of, read, f"the derived status as of {as_of}")
 
 
-def read_snapshot(store: Store, as_of: date, findings: bool) -> Snapshot:
-    """The status derived as of *as_of* (and the rules' findings if *findings*), from the shared cache."""
+def read_snapshot(store: Store, as_of: date, findings: bool, saved: SavedFindings | None = None) -> Snapshot:
+    """The status derived as of *as_of* (and the rules' findings if *findings*), from the shared cache;
+    with *saved*, the findings are those of its files (another date is refused, never validated here)."""
+    report = None
+    if findings:
+        report = saved.report(store, as_of) if saved is not None else cached_validation(store, as_of).report
     cache = answers()
     status = cache.get(store, ("status-rows", as_of), lambda: _status_rows(store, as_of))
-    report = cached_validation(store, as_of).report if findings else None
     snap = Snapshot(as_of=as_of, report=report)
     for r in status["plan-in-effect"]:
         snap.plan.setdefault(r["series"], []).append(PlanInterval(r["from"], r["until"], r["reason"], r["due"]))
@@ -123,7 +127,8 @@ class AsOfCache:
     snapshot adds the per-date indexes GraphQL builds over them (``memo``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, saved: SavedFindings | None = None) -> None:
+        self.saved = saved  # findings read from files (``serve --findings-file``) instead of validated
         self._lock = threading.Lock()
         self._snapshots: OrderedDict[tuple[Any, date, bool], Snapshot] = OrderedDict()
 
@@ -138,7 +143,7 @@ class AsOfCache:
 
     def _get(self, store: Store, as_of: date, findings: bool) -> Snapshot:
         gen = store.generation()
-        snap = read_snapshot(store, as_of, findings)
+        snap = read_snapshot(store, as_of, findings, self.saved)
         with self._lock:
             key = (gen, as_of, findings)
             known = self._snapshots.get(key)

@@ -15,10 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
-from ..errors import BepgraphError, InputError, QueryError
+from ..errors import BepgraphError, InputError, ParameterError, QueryError
 from ..loading import describe, load_for_use
 from ..settings import Settings
 from ..store import Store, open_store
+from ..validation.saved_findings import SavedFindings
 from . import gsp, health, index, sparql, viz
 from .auth import check_update_settings
 from .gate import BodyRefused, guarded
@@ -84,6 +85,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """An app serving *store* (or the store *settings* name, loaded with the filing and bundles)."""
     settings = settings or Settings()
     check_update_settings(settings)
+    if settings.findings_files and settings.allow_updates:
+        raise ParameterError("--findings-file serves the findings of the facts loaded, and --allow-updates would "
+                             "let the facts change under them: use one or the other")
+    saved = SavedFindings.read(settings.findings_files) if settings.findings_files else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,6 +101,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 for line in describe(app.state.store):
                     print(f"bepgraph: serving {line}", file=sys.stderr)
                 print(f"bepgraph: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
+            if saved is not None:  # findings of other facts than those served: refuse to start
+                saved.check(app.state.store)
         except BepgraphError as exc:
             service.startup_error = exc
             raise
@@ -121,6 +128,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(sparql.router)
     app.include_router(gsp.router)
     app.include_router(index.router)
-    app.include_router(graphql_router(settings))
+    app.include_router(graphql_router(settings, saved))
     app.include_router(viz.router)
     return app

@@ -51,6 +51,9 @@ def validate_command(args: argparse.Namespace, as_of: date) -> int:
     if args.format == "turtle":
         raise ParameterError("--format turtle is not available with --partition (the SHACL report of a merged run "
                              "would not be one store's): use --format json or --findings-file")
+    if args.findings_file is not None and not args.findings_file.resolve().parent.is_dir():
+        raise ParameterError(f"--findings-file {args.findings_file}: its folder does not exist (checked before a "
+                             "long run, not after it)")
     if args.workers is not None and args.scheduler:
         raise ParameterError("--workers is for the local pool; a Dask cluster has the workers it has")
     engine = engine_for(args.workers, args.scheduler)

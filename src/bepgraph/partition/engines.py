@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from ..errors import BepgraphError, ParameterError, StoreError
-from .work import PartitionOutcome, PartitionTask, validate_partition
+from .work import PartitionOutcome, PartitionTask, validate_partition, warm_worker
 
 __all__ = ["DaskCluster", "Engine", "LocalPool", "default_workers", "engine_for"]
 
@@ -37,6 +37,14 @@ class Engine(Protocol):
         """How many tasks run at once (the split makes at least twice as many partitions)."""
         ...
 
+    def prepare(self) -> None:
+        """Get the workers going before the tasks are known (while the split runs)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what :meth:`prepare` started."""
+        ...
+
 def default_workers() -> int:
     """One worker per core this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -48,6 +56,7 @@ class LocalPool:
         self.workers = default_workers() if workers is None else workers
         if self.workers < 1:
             raise ParameterError(f"--workers {self.workers}: at least one worker is needed")
+        self._pool: ProcessPoolExecutor | None = None
 
     def describe(self) -> str:
         return f"local process pool of {self.workers}"
@@ -55,17 +64,37 @@ class LocalPool:
     def slots(self) -> int:
         return self.workers
 
+    def prepare(self) -> None:
+        """Spawn the workers now: each imports the package and parses the shapes and queries while
+        the caller splits the bundles (on the core the split leaves idle), not after it."""
+        if self._pool is None:
+            self._pool = self._executor(self.workers)
+            for _ in range(self.workers):  # the pool spawns a worker per task submitted while none is idle
+                self._pool.submit(os.getpid)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    @staticmethod
+    def _executor(workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=warm_worker)
+
     def run(self, tasks: Sequence[PartitionTask]) -> list[PartitionOutcome]:
         # the largest partitions first, so a big one does not start last and run alone
         order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i]))
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)) or 1,
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = self._pool or self._executor(min(self.workers, len(tasks)) or 1)
+        try:
             futures = {i: pool.submit(validate_partition, tasks[i]) for i in order}
-            try:
-                return [futures[i].result() for i in range(len(tasks))]
-            except BrokenProcessPool as exc:  # a worker killed (out of memory, a signal): say which run, no traceback
-                raise StoreError(f"a worker of the {self.describe()} died while validating a partition ({exc}); "
-                                 "no findings given: try fewer --workers") from None
+            return [futures[i].result() for i in range(len(tasks))]
+        except BrokenProcessPool as exc:  # a worker killed (out of memory, a signal): say which run, no traceback
+            raise StoreError(f"a worker of the {self.describe()} died while validating a partition ({exc}); "
+                             "no findings given: try fewer --workers") from None
+        finally:
+            if pool is not self._pool:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 class DaskCluster:
     """The workers of the Dask distributed scheduler at *address* (``tcp://host:port``).
@@ -87,6 +116,12 @@ class DaskCluster:
             return Client(self.address, timeout="10s")  # type: ignore[no-untyped-call]  # distributed ships no annotations here
         except OSError as exc:
             raise ParameterError(f"--scheduler {self.address}: no Dask scheduler answers there ({exc})") from None
+
+    def prepare(self) -> None:
+        """Nothing to start: the cluster's workers are running already."""
+
+    def close(self) -> None:
+        """Nothing to stop: the cluster belongs to whoever started it."""
 
     def slots(self) -> int:
         with self._client() as client:

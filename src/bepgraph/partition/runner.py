@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,6 +45,7 @@ __all__ = ["TRADES_EACH", "PartitionedRun", "bundle_digest", "validate_partition
 # Trades per partition (by series) the split aims at: a store of about 1.5 GB, so that two workers,
 # their forked validations and the split's maps stay far below a 24 GiB machine's memory.
 TRADES_EACH = 300_000
+MIN_PARTITIONS = 4
 
 
 @dataclass
@@ -57,6 +59,8 @@ class PartitionedRun:
     partitions: list[dict[str, object]] = field(default_factory=list)  # key, rows, carried, worker
     engine: str = ""
     seconds: dict[str, float] = field(default_factory=dict)  # split, validate, merge (wall clock)
+    rules: tuple[str, ...] | None = None  # the run's scope: None = every rule, every series
+    series: tuple[str, ...] | None = None
 
 
 def _file_sha256(path: Path) -> str:
@@ -112,10 +116,17 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
                 raise UnknownId("series", s, nearest(s, known))
     engine = engine or LocalPool()
     root = Path(tempfile.mkdtemp(prefix="bepgraph-partitions-", dir=work_dir))
+    # what runs beside the serial split: the workers' start (spawn, imports, shapes parsed) and the
+    # bundles' sha256 for the provenance (hashlib hashes without the GIL, on the core the split leaves)
+    engine.prepare()
+    beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bepgraph-digest")
+    digests = beside.submit(lambda: [bundle_digest(f) for f in folders])
     try:
         started = time.perf_counter()
+        # the partitions do not depend on the number of workers up to two (so one and two workers do
+        # the same work), and are at least twice the slots beyond, so no worker idles at the end
         split = split_bundles(folders, mode, root, lambda folder: _reader_check(filing, folder),
-                              at_least=2 * engine.slots(), trades_each=TRADES_EACH)
+                              at_least=max(MIN_PARTITIONS, 2 * engine.slots()), trades_each=TRADES_EACH)
         seconds = {"split": time.perf_counter() - started}
         started = time.perf_counter()
         tasks = [PartitionTask(p.key, str(p.folder), tuple(str(b) for b in p.bundles), str(filing.source), as_of,
@@ -133,13 +144,16 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
         seconds["merge"] = time.perf_counter() - started
         return PartitionedRun(
             validation, mode,
-            bundles=[(str(f.resolve()), bundle_digest(f)) for f in folders],
+            bundles=[(str(f.resolve()), sha) for f, sha in zip(folders, digests.result())],
             plan=(str(filing.source.resolve()), _file_sha256(filing.source)),
             partitions=[{"key": p.key, "members": p.members, "rows": dict(p.rows), "carried": p.carried,
-                         "worker": o.worker}
+                         "worker": o.worker, "seconds": round(o.seconds, 3)}
                         for p, o in zip(split.partitions, outcomes)],
-            engine=engine.describe(), seconds=seconds)
+            engine=engine.describe(), seconds=seconds, rules=tuple(rules) if rules else None,
+            series=tuple(series) if series else None)
     finally:
+        beside.shutdown(wait=False, cancel_futures=True)
+        engine.close()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,10 +24,10 @@ from ..validation.catalogue import rule_catalogue
 from ..validation.engine import ShapeResult
 from ..validation.findings import Finding
 from ..validation.derive import DERIVED_GRAPH, derived_lines
-from ..validation.run import _judge
+from ..validation.run import _judge, _warm
 from .split import BLOTTER, CARRIED_FILE
 
-__all__ = ["AGGREGATES", "PartitionOutcome", "PartitionTask", "validate_partition"]
+__all__ = ["AGGREGATES", "PartitionOutcome", "PartitionTask", "validate_partition", "warm_worker"]
 
 # Rules whose finding on a governance entity aggregates the blotter: each partition sees part of
 # it, and the merge keeps the finding with the least key (rule -> the bindings of its key, in order).
@@ -55,6 +56,7 @@ class PartitionOutcome:
     pairs: list[tuple[ShapeResult, Finding, tuple[str, ...] | None]] = field(default_factory=list)
     problems: list[Problem] | None = None
     worker: int = 0  # the process id that ran it
+    seconds: float = 0.0  # the worker's own wall time for it (the bench reads how evenly the workers were loaded)
 
 
 def _carried(folder: Path) -> set[str]:
@@ -76,12 +78,14 @@ def validate_partition(task: PartitionTask) -> PartitionOutcome:
     row's own partition has everything its rules read); every other finding
     is kept, with the key that ranks an aggregate's findings at the merge.
     """
+    started = time.perf_counter()
     store = EmbeddedStore()
     try:
         try:
             load_all(store, [Path(b) for b in task.bundles], Path(task.plan) if task.plan else None)
         except BundleError as exc:
-            return PartitionOutcome(task.key, problems=list(exc.problems), worker=os.getpid())
+            return PartitionOutcome(task.key, problems=list(exc.problems), worker=os.getpid(),
+                                    seconds=time.perf_counter() - started)
         # the store is this task's alone and thrown away after: the derived graph is written into it,
         # with no private copy (a fork's prepare can time out on a machine busy with other work)
         store.replace_graph(DERIVED_GRAPH, "".join(derived_lines(store, task.as_of)[1]).encode())
@@ -99,7 +103,12 @@ def validate_partition(task: PartitionTask) -> PartitionOutcome:
         if finding.focus.table in BLOTTER and f"{finding.focus.table}/{finding.focus.id}" in carried:
             continue
         pairs.append((result, finding, _aggregate_key(result, finding.rule)))
-    return PartitionOutcome(task.key, pairs=pairs, worker=os.getpid())
+    return PartitionOutcome(task.key, pairs=pairs, worker=os.getpid(), seconds=time.perf_counter() - started)
+
+
+def warm_worker() -> None:
+    """A pool worker's start: parse the shapes, the rule catalogue and the queries once, before its first task."""
+    _warm()
 
 
 def run_tasks(tasks: Sequence[PartitionTask]) -> list[PartitionOutcome]:

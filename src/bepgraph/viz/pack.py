@@ -42,6 +42,7 @@ from ..errors import BepgraphError, ParameterError
 from ..sparql import find_query
 from ..store import Store
 from ..validation.findings import Finding, Report
+from ..validation.saved_findings import SavedFindings
 from .analysis import Analysis, analyse, parties_that_matter
 from .board_page import BUILT, sub_advisers_of_series
 from .calendar import Calendar, compliance_calendar
@@ -51,6 +52,7 @@ from .marks import findings_on_days, mark_findings
 from .matrix import GovernanceMatrix, governance_matrix
 from .page_data import group_series
 from .pack_figures import MIN_PT, heat_map_drawing, sankey_drawing, timeline_drawing
+from .pack_saved import check_saved_dates, missing_quarters, required, saved_source
 from .review import TRUST_WIDE, Changes, changes_since, family_rows, heat_map
 from .sankey import sankey
 from .views import Period
@@ -103,6 +105,7 @@ class PackSummary:
     views: dict[str, tuple[int, int]]  # view -> (nodes, edges)
     sections: dict[str, int] = field(default_factory=dict)  # section -> page
     timeline: list[tuple[str, int, int]] = field(default_factory=list)  # quarter, violations, warnings
+    timeline_missing: list[str] = field(default_factory=list)  # quarters no findings file is as of (not drawn)
 
 
 @dataclass
@@ -201,6 +204,8 @@ class _Facts:
     timeline: list[tuple[str, int, int]]
     agreements: list[Finding]
     in_force: frozenset[str] = frozenset()  # ids of the agreements in force on the as-of date
+    timeline_missing: tuple[str, ...] = ()  # quarter ends whose findings no file holds (pack from findings files)
+    saved: str | None = None  # where the findings came from, when read from findings files
 
 
 def _plan_sentence(f: _Facts) -> str:
@@ -315,8 +320,11 @@ def _timeline(f: _Facts, frame: _Frame) -> list[Flowable]:
     out: list[Flowable] = [_Heading("timeline", SECTIONS["timeline"]),
                            _p("Violations and warnings standing at each quarter end of the plan's life, "
                               "each judged as of that day.", _BODY)]
+    if f.timeline_missing:
+        out.append(_p(missing_quarters(f.timeline_missing), _BODY))
     if not f.timeline:
-        return out + [_p("No quarter end of the plan's life falls on or before this date.", _BODY)]
+        return out + ([] if f.timeline_missing else
+                      [_p("No quarter end of the plan's life falls on or before this date.", _BODY)])
     peak = max(f.timeline, key=lambda p: p[1] + p[2])
     caption = (f"Read the trend: most findings stood at {peak[0]} ({peak[1]} violations, {peak[2]} warnings); "
                f"the last bar is {f.timeline[-1][0]}.")
@@ -514,6 +522,7 @@ def _about(f: _Facts, generated: date, sources: list[tuple[str, str, str]], fram
                f"expenditures dated from {f.period.start} to {f.period.end}; trustee status and affiliations are "
                f"those derived for {f.as_of}. A finding is new, resolved or persisting by its rule and the entity "
                f"it concerns. The quarter-end figures are whole validation runs as of each quarter end.", _BODY),
+            *([_p(saved_source(f.saved), _BODY)] if f.saved else []),
             _p("Rule families: BEP-n holds the rules of plan ¶n; the rule catalogue and the citations of each rule "
                "are in the project's docs/rules.md.", _BODY), *table]
 
@@ -536,22 +545,26 @@ def _timeline_days(cal: Calendar, as_of: date) -> list[date]:
 
 
 def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, since: date | None = None,
-               paper: str = "a4") -> PackSummary:
+               paper: str = "a4", saved: SavedFindings | None = None) -> PackSummary:
     """Write the board pack for *as_of* to *out*: money flow and votes from *start* (default a year before),
-    changes since the review of *since*, on A4 or US Letter."""
+    changes since the review of *since*, on A4 or US Letter; with *saved*, the findings are read from its
+    files, never validated here (pack_saved.py says what the pack then shows)."""
     if paper not in PAPERS:
         raise ParameterError(f"--paper '{paper}' is not a paper size (one of: {', '.join(PAPERS)})")
     if since is not None and since >= as_of:
         raise ParameterError(f"--since {since} is not before --as-of {as_of}: the previous review comes first")
+    if saved is not None:  # refused before any work: the dates whose findings no file holds
+        check_saved_dates(store, saved, as_of, since)
     size = PAPERS[paper]
     frame = _Frame(size[0] - 2 * MARGIN, size[1] - 2 * MARGIN - 12 * mm)
     period = Period.ending(as_of, start)
     cal = compliance_calendar(store, as_of)
     quarters = _timeline_days(cal, as_of)
     # every run the pack reads, made at once on every core: the date, the previous review, each quarter end
-    runs = findings_on_days(store, [as_of, *([since] if since else []), *quarters])
-    report = runs[as_of]
-    changes = changes_since(report, runs[since]) if since else None
+    days = [as_of, *([since] if since else []), *quarters]
+    runs = saved.on_days(store, days) if saved is not None else dict(findings_on_days(store, days))
+    report = required(runs, as_of)
+    changes = changes_since(report, required(runs, since)) if since else None
     # the views /viz built for the same dates are not built again (each caller gets its own copy to mark)
     graphs = {name: BUILT.get(store, name, as_of, period) for name in ("structure", "control", "money", "governance")}
     for graph in graphs.values():
@@ -562,9 +575,12 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
                      for _, a in structure.nodes(data=True) if a.get("kind") == "series"}
     money, _ = group_series(graphs["money"], sub_advisers_of_series(structure), named=True)
     facts = _Facts(as_of, period, report, changes, cal, len(series_labels), analysis,
-                   [(quarter_label(d), runs[d].counts["violation"], runs[d].counts["warning"]) for d in quarters],
+                   [(quarter_label(d), r.counts["violation"], r.counts["warning"]) for d in quarters
+                    if (r := runs[d]) is not None],
                    [f for f in report.findings if f.focus.table == "agreements"],
-                   frozenset(str(a["id"]) for _, a in structure.nodes(data=True) if a.get("kind") == "agreement"))
+                   frozenset(str(a["id"]) for _, a in structure.nodes(data=True) if a.get("kind") == "agreement"),
+                   tuple(quarter_label(d) for d in quarters if runs[d] is None),
+                   saved.describe() if saved is not None else None)
     matrix = governance_matrix(graphs["governance"])
     generated = date.today()
     sources = _sources(store)
@@ -592,4 +608,4 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
                             "would be wrong")
     return PackSummary(out, doc.page, len(report.findings),
                        {n: (g.number_of_nodes(), g.number_of_edges()) for n, g in graphs.items()}, dict(doc.pages),
-                       list(facts.timeline))
+                       list(facts.timeline), list(facts.timeline_missing))
