@@ -2,7 +2,10 @@
 
 The stores: embedded in memory, embedded on disk, ``oxigraph serve`` and
 Virtuoso (Debian's virtuoso-opensource, started here with the settings the
-README's "Remote stores" asks for). Run under the bench lock::
+README's "Remote stores" asks for), each server loaded through its Graph
+Store (``oxigraph-server``, ``virtuoso``) or its own bulk loader
+(``oxigraph-server-bulk``, ``virtuoso-bulk``; ``bulk_load.py``). Run under
+the bench lock::
 
     flock /tmp/bepgraph-bench.lock .venv/bin/python bench/bench_remote.py --trades 100000
 """
@@ -26,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bundles import generate  # noqa: E402
 from bepgraph.loading import load_all  # noqa: E402
 from bepgraph.sparql import bind, named_queries  # noqa: E402
+from bepgraph.settings import BulkSettings, RemoteSettings  # noqa: E402
 from bepgraph.store import EmbeddedStore, RemoteStore, Store  # noqa: E402
 from bepgraph.validation.run import run_validation  # noqa: E402
 from tests.servers import start_oxigraph, start_virtuoso  # noqa: E402
@@ -42,18 +46,19 @@ def stores(kind: str, work: Path) -> Iterator[Store]:
         store = EmbeddedStore(work / "disk")
         yield store
         store.close()
-    elif kind == "oxigraph-server":
+    elif kind.startswith("oxigraph-server"):
         server = start_oxigraph(work / "oxigraph")
+        bulk = BulkSettings("oxigraph") if kind.endswith("-bulk") else None
         try:
-            yield RemoteStore(server.query_url)
+            yield RemoteStore(server.query_url, remote=RemoteSettings(bulk=bulk))
         finally:
             server.stop()
     else:
-        server = start_virtuoso(work / "virtuoso")
+        virtuoso = start_virtuoso(work / "virtuoso")
         try:
-            yield server.store()
+            yield virtuoso.store(virtuoso.bulk if kind.endswith("-bulk") else None)
         finally:
-            server.stop()
+            virtuoso.stop()
 
 
 def timed(work: Callable[[], object]) -> float:
@@ -65,7 +70,7 @@ def timed(work: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trades", type=int, default=100_000)
-    parser.add_argument("--stores", default="memory,disk,oxigraph-server,virtuoso")
+    parser.add_argument("--stores", default="memory,disk,oxigraph-server,oxigraph-server-bulk,virtuoso,virtuoso-bulk")
     args = parser.parse_args()
     bundle = Path(os.environ.get("BENCH_BUNDLE") or generate(args.trades))
     print(f"bundle {bundle}, load average {os.getloadavg()[0]:.2f}", flush=True)
