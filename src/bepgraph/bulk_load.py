@@ -7,10 +7,11 @@ stores"); Virtuoso's ``ld_dir``/``rdf_loader_run`` and Oxigraph's
 
 Only *how the staged triples reach the server* changes. The load itself is
 the one of ``loading.py``: each source is judged against the others (one
-holder per fact, conflicts refused before anything is written), staged in
-graphs no commit has made a source yet, and made visible by the same one
-SPARQL Update that moves the staging graphs into place with their graph/meta
-records. :class:`Spooled` stands in for the remote store during a load: the
+holder per fact, conflicts refused before anything is written), written
+where no commit has made it a source yet (a new graph in place, named in the
+journal; a replacement in a staging graph), and made visible by the same one
+SPARQL Update that moves the staging graphs into place and writes the
+graph/meta records. :class:`Spooled` stands in for the remote store during a load: the
 chunks the loader appends are written to an N-Quads file, and the file is
 handed to the bulk loader before the store is next read or written (so the
 judge of the next source, and the commit, see everything staged before).
@@ -322,6 +323,11 @@ class Spooled(Store):
         return self.store.dump(fmt, graph)
 
     def staging_graph(self, final: str) -> str:
+        """A new graph is loaded in place (its journal entry drops it if the load fails), as the embedded
+        store does: a staging graph would be moved in the commit, one transaction holding every triple,
+        which is most of a large load's time; a graph being replaced is staged apart as always."""
+        if final not in self.named_graphs():
+            return final
         return self.store.staging_graph(final)
 
     def scratch_graph(self) -> str:
