@@ -213,12 +213,12 @@ def loader_for(store: Store, spool: Path) -> Loader | None:
 @contextmanager
 def bulk_target(store: Store) -> Iterator[Store]:
     """What a load writes to: *store*, or a :class:`Spooled` in front of it when a bulk loader is configured."""
+    if not isinstance(store, RemoteStore) or store.client.settings.bulk is None:
+        yield store
+        return
     with tempfile.TemporaryDirectory(prefix="bepgraph-bulk-") as tmp:
         loader = loader_for(store, Path(tmp))
-        if loader is None:
-            yield store
-            return
-        assert isinstance(store, RemoteStore)
+        assert loader is not None
         spooled = Spooled(store, loader)
         try:
             yield spooled
