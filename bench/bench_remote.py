@@ -87,7 +87,8 @@ def main() -> None:
                 load = timed(lambda: load_all(store, [bundle]))
             except Exception as exc:  # one store's refusal is a row of the table, not the end of the run
                 traceback.print_exc()
-                print(f"| {kind} | failed: {type(exc).__name__}: {str(exc)[:200]} | | " + "| " * len(QUERIES), flush=True)
+                print(f"| {kind} | failed: {type(exc).__name__}: {str(exc)[:200]} | | " + "| " * len(QUERIES),
+                      flush=True)
                 store.close()
                 continue
             check = timed(lambda: run_validation(store, date(2005, 7, 31)))

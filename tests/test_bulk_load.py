@@ -100,7 +100,8 @@ def bulk(virtuoso_server: VirtuosoServer) -> Iterator[RemoteStore]:
 
 
 def test_virtuoso_bulk_load_gives_the_graph_of_a_graph_store_load(
-        virtuoso_server: VirtuosoServer, mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: list[Store]) -> None:
+        virtuoso_server: VirtuosoServer, mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        kept: list[Store]) -> None:
     again = write_bundle(tmp_path / "again", copy.deepcopy(MINI))  # a re-export: one holder per fact
     plain = keep(kept, virtuoso_server.store())
     load_all(plain, [mini, again])
@@ -256,7 +257,8 @@ def _graph_store_append(self: RemoteStore, graph: str, ntriples: bytes) -> None:
 
 
 def test_a_line_oxigraph_refuses_undoes_the_load(
-        oxigraph_server: OxigraphServer, mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: list[Store]) -> None:
+        oxigraph_server: OxigraphServer, mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        kept: list[Store]) -> None:
     store = keep(kept, RemoteStore(oxigraph_server.query_url, remote=RemoteSettings(bulk=BulkSettings("oxigraph"))))
     load_all(store, [mini])
     before = snapshot(store)
