@@ -252,12 +252,10 @@ class Spooled(Store):
         if self._file is None:
             self._path = self.loader.folder() / f"bepgraph-{uuid.uuid4().hex}.nq"
             self._file = self._path.open("wb")
-        seen = self._pending.setdefault(graph, set())
-        if b"_:" in ntriples:  # each blank node is new: count every line
-            seen.update(hash((uuid.uuid4().hex, line)) for line in ntriples.splitlines())
-        else:
-            seen.update(hash(line) for line in ntriples.splitlines())
-        self._file.write(quads(ntriples, graph))
+        lines = quads(ntriples, graph)
+        # the distinct quads sent (a blank node relabelled per chunk makes its lines its own)
+        self._pending.setdefault(graph, set()).update(hash(line) for line in lines.splitlines())
+        self._file.write(lines)
 
     def flush(self) -> None:
         """Hand the open file to the bulk loader, then check each graph it wrote holds what was sent."""
