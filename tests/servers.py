@@ -30,13 +30,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bepgraph.settings import RemoteSettings
+from bepgraph.settings import BulkSettings, RemoteSettings
 from bepgraph.store import RemoteStore
 
 __all__ = ["OxigraphServer", "VirtuosoServer", "free_port", "oxigraph_server", "oxigraph_servers", "start_oxigraph",
@@ -156,7 +156,7 @@ TransactionFile = {db}/virtuoso-temp.trx
 ServerPort = 127.0.0.1:{sql_port}
 DisableUnixSocket = 1
 CaseMode = 2
-DirsAllowed = ., {db}
+DirsAllowed = ., {db}, {bulk}
 NumberOfBuffers = 20000
 MaxDirtyBuffers = 15000
 TransactionAfterImageLimit = 1500000000
@@ -198,8 +198,20 @@ class VirtuosoServer:
                 "BEPGRAPH_STORE_USER": "dba", "BEPGRAPH_STORE_PASSWORD": "dba", "BEPGRAPH_STORE_DATASET": "listed",
                 "BEPGRAPH_STORE_MAX_ROWS": str(self.max_rows)}
 
-    def store(self) -> RemoteStore:
-        return RemoteStore(remote=self.remote)
+    @property
+    def bulk_dir(self) -> Path:
+        """A folder the server may read (in its DirsAllowed): where a bulk load writes its N-Quads."""
+        return self.folder / "bulk"
+
+    @property
+    def bulk(self) -> BulkSettings:
+        """The settings of Virtuoso's own bulk loader (BEPGRAPH_STORE_BULK=virtuoso and the rest)."""
+        return BulkSettings("virtuoso", self.bulk_dir, isql=f"127.0.0.1:{self.sql_port}", isql_command=ISQL,
+                            user="dba", password="dba")
+
+    def store(self, bulk: BulkSettings | None = None) -> RemoteStore:
+        """A remote store on this server; loads go to its bulk loader when *bulk* is given."""
+        return RemoteStore(remote=replace(self.remote, bulk=bulk))
 
     def isql(self, sql: str) -> str:
         out = subprocess.run([ISQL, f"127.0.0.1:{self.sql_port}", "dba", "dba", f"exec={sql}"],
@@ -239,7 +251,8 @@ def start_virtuoso(folder: Path, template: Path | None = None, max_rows: int = 1
         db.mkdir(parents=True)
     http_port, sql_port = free_port(), free_port()
     ini = folder / "virtuoso.ini"
-    ini.write_text(_INI.format(db=db, sql_port=sql_port, http_port=http_port, vsp=_VSP, max_rows=max_rows,
+    (folder / "bulk").mkdir(exist_ok=True)
+    ini.write_text(_INI.format(db=db, bulk=folder / "bulk", sql_port=sql_port, http_port=http_port, vsp=_VSP, max_rows=max_rows,
                                max_seconds=max_seconds))
     log = folder / "virtuoso.out"
     with log.open("wb") as out:

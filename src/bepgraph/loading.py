@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 import pyoxigraph as ox
 
+from .bulk_load import bulk_target
 from .errors import BundleError, FilingError, ParameterError
 from .holdings import REPEATS, REPEATS_ROW, Beside, Holdings, RowJudge, canonical, judge_lines, row_counts, transfers
 from .raw_writes import settle as raw_settle
@@ -189,11 +190,17 @@ class _Load:
         loader = _StreamingLoader(self.store, staging)
         judge = RowJudge(self.store, self.holdings, beside, emit=lambda lines: loader.put(_bytes(lines)),
                          record=lambda subjects: self._record_rows(final, subjects))
+        source: BundleSource | None = None
         try:
-            source = _read(folder, filing, progress, loader.put, judge)
-            outcome = judge.finish()
-        finally:
-            loader.finish()
+            try:
+                source = _read(folder, filing, progress, loader.put, judge)
+                outcome = judge.finish()
+            finally:
+                loader.finish()
+        except BaseException:
+            if source is not None:  # a store that failed while judging (a bulk loader): the files are let go
+                source.close()
+            raise
         if outcome.problems:
             source.close()
             raise BundleError(outcome.problems)
@@ -259,23 +266,24 @@ def load_all(
         if digests.get(ONTOLOGY_GRAPH) != sha:
             where = str(ontology_files()[0].parent) if ontology_files() else "ontology"
             small.append((ONTOLOGY_GRAPH, _ontology_lines(), where, sha))
-    load = _Load(store, [g for g, *_ in small] + graphs)
     report = LoadReport(filing=filing)
     sources: list[BundleSource] = []
-    try:
-        for graph, lines, where, sha in small:
-            load.add_lines(graph, lines, where, sha)
-        for folder, graph in zip(folders, graphs):
-            source = load.add_bundle(graph, folder, filing, progress)
-            sources.append(source)
-            report.rows[graph] = source.rows
-        load.commit()
-    except BaseException:
-        load.abort()
-        raise
-    finally:
-        for source in sources:
-            source.close()
+    with bulk_target(store) as target:  # the server's own bulk loader, when one is configured
+        load = _Load(target, [g for g, *_ in small] + graphs)
+        try:
+            for graph, lines, where, sha in small:
+                load.add_lines(graph, lines, where, sha)
+            for folder, graph in zip(folders, graphs):
+                source = load.add_bundle(graph, folder, filing, progress)
+                sources.append(source)
+                report.rows[graph] = source.rows
+            load.commit()
+        except BaseException:
+            load.abort()
+            raise
+        finally:
+            for source in sources:
+                source.close()
     raw_settle(store)  # a bundle may state what a graph written raw holds
     return report
 

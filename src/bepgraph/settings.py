@@ -9,11 +9,55 @@ from pathlib import Path
 
 from .errors import ParameterError
 
-__all__ = ["RemoteSettings", "Settings"]
+__all__ = ["BulkSettings", "RemoteSettings", "Settings"]
 
 
 AUTH_KINDS = ("basic", "digest", "bearer")
 DATASET_KINDS = ("union", "listed")
+BULK_KINDS = ("virtuoso", "oxigraph")
+
+
+@dataclass(frozen=True)
+class BulkSettings:
+    """How to hand a load to a SPARQL server's own bulk loader (``bulk_load.py``) instead of its Graph Store.
+
+    ``oxigraph``: the N-Quads are POSTed to the server's ``/store`` with
+    ``no_transaction`` (Oxigraph's bulk loader); nothing more to set.
+    ``virtuoso``: the N-Quads are written into *folder*, a folder the server
+    can read (listed in its ``DirsAllowed``), and loaded by ``ld_dir`` and
+    ``rdf_loader_run`` through ``isql-vt`` on the server's SQL port.
+    """
+
+    kind: str  # BEPGRAPH_STORE_BULK: virtuoso or oxigraph
+    folder: Path | None = None  # BEPGRAPH_STORE_BULK_DIR: where the N-Quads file is written
+    server_folder: str | None = None  # BEPGRAPH_STORE_BULK_SERVER_DIR: that folder as the server names it
+    isql: str = "127.0.0.1:1111"  # BEPGRAPH_STORE_ISQL: Virtuoso's SQL host:port
+    isql_command: str = "isql-vt"  # BEPGRAPH_STORE_ISQL_COMMAND
+    user: str | None = None  # BEPGRAPH_STORE_ISQL_USER, else BEPGRAPH_STORE_USER
+    password: str | None = field(default=None, repr=False)  # BEPGRAPH_STORE_ISQL_PASSWORD, else BEPGRAPH_STORE_PASSWORD
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "BulkSettings | None":
+        kind = env.get("BEPGRAPH_STORE_BULK", "").strip().lower()
+        if not kind:
+            return None
+        if kind not in BULK_KINDS:
+            raise ParameterError(f"BEPGRAPH_STORE_BULK '{kind}' is not one of {', '.join(BULK_KINDS)}")
+        if kind == "oxigraph":
+            return cls(kind)
+        folder = env.get("BEPGRAPH_STORE_BULK_DIR", "")
+        if not folder:
+            raise ParameterError("BEPGRAPH_STORE_BULK=virtuoso needs BEPGRAPH_STORE_BULK_DIR: a folder this process "
+                                 "writes and Virtuoso reads (listed in DirsAllowed in its virtuoso.ini)")
+        user = env.get("BEPGRAPH_STORE_ISQL_USER") or env.get("BEPGRAPH_STORE_USER")
+        password = env.get("BEPGRAPH_STORE_ISQL_PASSWORD") or env.get("BEPGRAPH_STORE_PASSWORD")
+        if not user or not password:
+            raise ParameterError("BEPGRAPH_STORE_BULK=virtuoso needs a SQL user and password: set "
+                                 "BEPGRAPH_STORE_ISQL_USER and BEPGRAPH_STORE_ISQL_PASSWORD (or BEPGRAPH_STORE_USER "
+                                 "and BEPGRAPH_STORE_PASSWORD)")
+        return cls(kind, Path(folder), env.get("BEPGRAPH_STORE_BULK_SERVER_DIR") or None,
+                   env.get("BEPGRAPH_STORE_ISQL") or cls.isql,
+                   env.get("BEPGRAPH_STORE_ISQL_COMMAND") or cls.isql_command, user, password)
 
 
 @dataclass(frozen=True)
@@ -37,6 +81,7 @@ class RemoteSettings:
     # project's graphs as its dataset
     dataset: str = "union"
     timeout_s: float = 300.0  # BEPGRAPH_STORE_TIMEOUT: seconds one HTTP request to the server may take
+    bulk: BulkSettings | None = None  # BEPGRAPH_STORE_BULK*: the server's own bulk loader, for loads
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "RemoteSettings":
@@ -63,6 +108,7 @@ class RemoteSettings:
             if dataset not in DATASET_KINDS:
                 raise ParameterError(f"BEPGRAPH_STORE_DATASET '{dataset}' is not one of {', '.join(DATASET_KINDS)}")
             values["dataset"] = dataset
+        values["bulk"] = BulkSettings.from_env(env)
         return cls(**values)  # type: ignore[arg-type]
 
 
