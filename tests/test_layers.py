@@ -30,7 +30,7 @@ LAYERS: list[set[str]] = [
     {"remote"},
     {"store"},
     {"terms", "private_copy", "holdings"},
-    {"raw_writes"},
+    {"raw_writes", "bulk_load"},
     {"loading"},
     {"sparql"},
     {"validation"},
