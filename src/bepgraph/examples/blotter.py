@@ -7,9 +7,10 @@ benefit is spent at most once up to its amount. A fixed set of trades,
 benefits and expenditures (the same for every size and seed) carries the
 blotter's deliberate breaches and the affiliated-brokerage warnings.
 
-Speed matters (a million trades in a few seconds): rows are written as they
-are drawn, choices are precomputed tables indexed by ``getrandbits``, and
-money is whole cents.
+Speed matters (the benchmarks generate bundles of a million trades and
+more; README, Measurements): rows are written as they are drawn, choices
+are precomputed tables indexed by ``getrandbits``, and money is whole
+cents.
 """
 
 from __future__ import annotations
