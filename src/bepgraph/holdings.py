@@ -447,36 +447,65 @@ def transfers(store: Store, replaced: Sequence[str], staged: Sequence[str], kept
     for graph in sorted(keep):
         for line in repeats.get(graph, ()):
             wanted.setdefault(line, []).append(graph)
-    gone_repeats = _by_subject({g: repeats.get(g, set()) for g in gone})
-    new_repeats = _by_subject(staged_repeats)
-    taken: set[str] = set()  # subjects of rows that moved whole
-    scratch: dict[str, str] = {}  # taker -> scratch graph of the facts it takes
+    rows = _RowMover(store, gone, new, _by_subject({g: repeats.get(g, set()) for g in gone}),
+                     _by_subject(staged_repeats), wanted, out)
+    for batch in _kept_row_records(store, keep):
+        rows.take(batch)
+    out.moves = {s: t for t, s in rows.scratch.items()}
+    _move_facts(store, gone, new, wanted, rows.taken, out)
+    return out
 
-    def take(batch: list[tuple[str, list[str]]]) -> None:
+
+@dataclass
+class _RowMover:
+    """Moves whole rows a replaced bundle was first for to the first kept bundle recording them.
+
+    Its facts go to a scratch graph per taker (moved into the taker's graph
+    when the load commits); the taker's row record goes, and it takes over the
+    row's one-by-one repeats, which it then also *wants* as a kept source.
+    """
+
+    store: Store
+    gone: set[str]
+    new: set[str]
+    gone_repeats: dict[str, dict[str, set[str]]]
+    new_repeats: dict[str, dict[str, set[str]]]
+    wanted: dict[str, list[str]]
+    out: Transfer
+    taken: set[str] = field(default_factory=set)  # subjects of rows that moved whole
+    scratch: dict[str, str] = field(default_factory=dict)  # taker -> scratch graph of the facts it takes
+
+    def take(self, batch: list[tuple[str, list[str]]]) -> None:
+        """One batch of (row subject, kept bundles recording it, in order)."""
+        store, new, out = self.store, self.new, self.out
         subjects = [s for s, _ in batch]
-        held = _held_triples(store, gone | new, subjects)
+        held = _held_triples(store, self.gone | new, subjects)
         chunks: dict[str, list[str]] = {}
         for subject, takers in batch:
             lines = held.get(subject, {})
-            if any(g in new for g in lines.values()) or subject in new_repeats:
+            if any(g in new for g in lines.values()) or subject in self.new_repeats:
                 continue  # the new version states the row itself: it stays the row's first
-            mine = {line for line, g in lines.items() if g in gone}
-            theirs = {line for g, ls in gone_repeats.get(subject, {}).items() for line in ls}
+            mine = {line for line, g in lines.items() if g in self.gone}
+            theirs = {line for g, ls in self.gone_repeats.get(subject, {}).items() for line in ls}
             if not mine and not theirs:
                 continue  # the row's first bundle is kept
             taker = takers[0]
-            taken.add(subject)
+            self.taken.add(subject)
             chunks.setdefault(taker, []).extend(sorted(mine))
             out.deletes.append(_record(taker, REPEATS_ROW, subject))
             out.inserts += [_record(taker, REPEATS, line) for line in sorted(theirs)]
             for line in theirs:
-                wanted.setdefault(line, []).append(taker)
+                self.wanted.setdefault(line, []).append(taker)
         for taker, moved in chunks.items():
-            if taker not in scratch:
-                scratch[taker] = store.scratch_graph()
-                store.begin_load([scratch[taker]])
-            store.append_graph(scratch[taker], "".join(f"{line} .\n" for line in moved).encode())
+            if taker not in self.scratch:
+                self.scratch[taker] = store.scratch_graph()
+                store.begin_load([self.scratch[taker]])
+            store.append_graph(self.scratch[taker], "".join(f"{line} .\n" for line in moved).encode())
 
+
+def _kept_row_records(store: Store, keep: set[str]) -> Iterator[list[tuple[str, list[str]]]]:
+    """The row records of the *keep* bundles, grouped by row (bundles in order) and in batches of rows, so a
+    million rows are judged a batch at a time with one query per batch."""
     batch: list[tuple[str, list[str]]] = []
     current: tuple[str, list[str]] | None = None
     text = (f"SELECT ?g ?r WHERE {{ GRAPH <{META}> {{ ?g <{REPEATS_ROW}> ?r }} }} ORDER BY ?r ?g")
@@ -489,15 +518,19 @@ def transfers(store: Store, replaced: Sequence[str], staged: Sequence[str], kept
                 batch.append(current)
             current = (subject, [])
             if len(batch) >= _BATCH:
-                take(batch)
+                yield batch
                 batch = []
         current[1].append(graph)
     if current is not None:
         batch.append(current)
     if batch:
-        take(batch)
-    out.moves = {s: t for t, s in scratch.items()}
+        yield batch
 
+
+def _move_facts(store: Store, gone: set[str], new: set[str], wanted: Mapping[str, list[str]], taken: set[str],
+                out: Transfer) -> None:
+    """Each fact a replaced graph held (outside the rows that moved whole) that a kept source repeats one by
+    one, and no new graph holds, moves to the first such source; its one-by-one record goes."""
     subjects = {_subject(line) for line in wanted} - taken
     held = _held_triples(store, gone, subjects)
     stays = _held_triples(store, new, subjects)
@@ -511,7 +544,6 @@ def transfers(store: Store, replaced: Sequence[str], staged: Sequence[str], kept
             out.deletes.append(_record(taker, REPEATS, line))
     for taker, lines in moved.items():
         out.inserts += line_quads(taker, lines)
-    return out
 
 
 def _record(graph: str, kind: str, value: str) -> ox.Quad:

@@ -50,7 +50,7 @@ from .store import Store
 __all__ = ["CHILD_TIMEOUT_S", "can_fork", "in_private_copy"]
 
 T = TypeVar("T")
-CHILD_TIMEOUT_S = 1800.0  # a full validation of a million trades takes half a minute; this is a fault
+CHILD_TIMEOUT_S = 1800.0  # far beyond any full validation (README, Measurements): reaching it is a fault
 PREPARE_S = 0.5  # writing a date's derived graph takes milliseconds; past this (and its size's share), a lock was copied held
 PREPARE_BYTES_PER_S = 2e6  # a slow machine's pace of loading N-Triples, for the share of a large prepare
 ATTEMPTS = 5

@@ -7,9 +7,10 @@ benefit is spent at most once up to its amount. A fixed set of trades,
 benefits and expenditures (the same for every size and seed) carries the
 blotter's deliberate breaches and the affiliated-brokerage warnings.
 
-Speed matters (a million trades in a few seconds): rows are written as they
-are drawn, choices are precomputed tables indexed by ``getrandbits``, and
-money is whole cents.
+Speed matters (the benchmarks generate bundles of a million trades and
+more; README, Measurements): rows are written as they are drawn, choices
+are precomputed tables indexed by ``getrandbits``, and money is whole
+cents.
 """
 
 from __future__ import annotations
@@ -162,24 +163,92 @@ def _pick_table(rng: random.Random, items: list[T], weights: list[int], bits: in
     return table
 
 
+@dataclass(frozen=True)
+class _Calendar:
+    """Per business day, worked out once so the trade loop only indexes lists."""
+
+    days: list[dt.date]
+    iso_of: list[str]
+    ordinal: list[int]
+    directed_ok: list[bool]  # directed activity allowed that day
+    lapsed_ok: list[bool]  # the lapsed series' plan still in effect that day
+    options: list[list[tuple[DirectedArrangement, ...]]]  # per day, per series: the arrangements that cover it
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The random choices as tables indexed by ``getrandbits``, and the fixed pools the loop draws from."""
+
+    series_pick: list[int]
+    commissions: list[int]  # cents
+    ordinary_pick: list[tuple[str, str]]  # (executing broker, clearing broker)
+    spend_rows: list[tuple[str, str, str]]  # (category, payee, description), repeated by weight
+    others_pool: list[int]  # series a benefit may also inure to (never the lapsed one)
+    lapsed_idx: int
+    cap_normal: int  # last ordinal a benefit may be spent on
+    cap_lapsed: int  # ... for a benefit of the lapsed series
+
+
+class _Ledger:
+    """The rows written so far: the running ids, the expenditures still to write (they are written in date
+    order at the end) and the ids the fixed trades and benefits got, which the breaches name."""
+
+    def __init__(self, write_tx: Callable[[tuple[Any, ...]], None],
+                 write_benefit: Callable[[tuple[Any, ...]], None]) -> None:
+        self.write_tx = write_tx
+        self.write_benefit = write_benefit
+        self.n_tx = 0
+        self.n_b = 0
+        # (date ordinal, seq, funded_by, category, amount, payee, description, tag)
+        self.spends: list[tuple[Any, ...]] = []
+        self.fixed_tx_ids: dict[str, str] = {}
+        self.fixed_benefit_ids: dict[str, str] = {}
+
+    def fixed(self, t: FixedTrade) -> None:
+        """Write one of the fixed trades (and its benefit), keeping the ids it got."""
+        self.n_tx += 1
+        tid = f"T-{self.n_tx:07d}"
+        self.write_tx((tid, t.day.isoformat(), t.series, t.placed_by, t.broker, t.clearing, "", t.agreement,
+                       "true" if t.directed else "false", cents(t.commission),
+                       "true" if t.best_execution else "false"))
+        self.fixed_tx_ids[t.tag] = tid
+        if t.benefit:
+            b = t.benefit
+            self.n_b += 1
+            bid = f"B-{self.n_b:07d}"
+            self.write_benefit((bid, t.day.isoformat(), b.kind, tid, t.broker, b.recipient, cents(b.amount),
+                                t.series, ";".join(b.benefiting)))
+            self.fixed_benefit_ids[b.tag] = bid
+
+
 def write_blotter(scn: Scenario, series_ids: list[str], n_trades: int, seed: int,
                   write_tx: Callable[[tuple[Any, ...]], None], write_benefit: Callable[[tuple[Any, ...]], None],
                   write_expenditure: Callable[[tuple[Any, ...]], None]) -> BlotterResult:
+    """Write the trades, their benefits and the expenditures, and say which rows carry the planted findings.
+
+    The random draws happen in one fixed order (tables, then trade days, then trade by trade), so the same
+    seed and size give the same rows."""
     fixed = sorted(FIXED_TRADES, key=lambda t: (t.day, t.tag))
     if n_trades < len(fixed):
         raise ValueError(f"--trades must be at least {len(fixed)} (the example's fixed trades)")
-    tl = scn.timeline
     rng = random.Random(seed)
-    rnd, bits = rng.random, rng.getrandbits
+    cal = _calendar(scn, series_ids)
+    tables = _draw_tables(rng, scn, series_ids)
+    day_idx = sorted(rng.randrange(len(cal.days)) for _ in range(n_trades - len(fixed)))
+    ledger = _Ledger(write_tx, write_benefit)
+    _place_trades(rng, scn, series_ids, cal, tables, day_idx, fixed, ledger)
+    spend_ids = _write_expenditures(ledger, write_expenditure)
 
+    result = BlotterResult(counts={"transactions": ledger.n_tx, "benefits": ledger.n_b,
+                                   "expenditures": len(ledger.spends)})
+    _record_findings(result, ledger.fixed_tx_ids, ledger.fixed_benefit_ids, spend_ids)
+    return result
+
+
+def _calendar(scn: Scenario, series_ids: list[str]) -> _Calendar:
+    """The business days between the first and last trade, and what each day allows."""
+    tl = scn.timeline
     days = _business_days(tl.first_trade, tl.last_trade)
-    iso_of = [d.isoformat() for d in days]
-    ordinal = [d.toordinal() for d in days]
-    directed_ok = [tl.directed_from <= d <= tl.directed_until for d in days]
-    lapsed_ok = [d < tl.lapse_date for d in days]
-    lapsed_idx = series_ids.index(tl.lapsed_series)
-    sub_of = [scn.sub_adviser_of[s] for s in series_ids]
-
     # directed options per (set of arrangements in force) and series
     memo: dict[tuple[str, ...], list[tuple[DirectedArrangement, ...]]] = {}
     options: list[list[tuple[DirectedArrangement, ...]]] = []
@@ -189,54 +258,51 @@ def write_blotter(scn: Scenario, series_ids: list[str], n_trades: int, seed: int
         if key not in memo:
             memo[key] = [tuple(a for a in live if a.series is None or s in a.series) for s in series_ids]
         options.append(memo[key])
+    return _Calendar(days=days, iso_of=[d.isoformat() for d in days], ordinal=[d.toordinal() for d in days],
+                     directed_ok=[tl.directed_from <= d <= tl.directed_until for d in days],
+                     lapsed_ok=[d < tl.lapse_date for d in days], options=options)
 
+
+def _draw_tables(rng: random.Random, scn: Scenario, series_ids: list[str]) -> _Tables:
+    """The weighted choice tables, drawn first and in this order (series, commissions, ordinary brokers)."""
+    tl = scn.timeline
+    lapsed_idx = series_ids.index(tl.lapsed_series)
     series_weights = [rng.randrange(2, 12) for _ in series_ids]
     series_pick = _pick_table(rng, list(range(len(series_ids))), series_weights, 10)
-    commission_table = [max(2500, min(2_500_000, int(rng.lognormvariate(6.1, 0.85) * 100))) for _ in range(4096)]
+    commissions = [max(2500, min(2_500_000, int(rng.lognormvariate(6.1, 0.85) * 100))) for _ in range(4096)]
     ordinary = [(b, "keystone-clearing" if b == "crescent-equity-trading" else "") for b in scn.ordinary_brokers]
     ordinary_pick = _pick_table(rng, ordinary, [4, 4, 3, 2, 2, 1], 8)
-    spend_rows = [(cat, payee, desc) for cat, payees, desc, w in SPENDING for payee in payees for _ in range(w)]
-    others_pool = [i for i in range(len(series_ids)) if i != lapsed_idx]
-    cap_normal = tl.directed_until.toordinal()
-    cap_lapsed = tl.lapse_date.toordinal() - 1
+    return _Tables(
+        series_pick=series_pick, commissions=commissions, ordinary_pick=ordinary_pick,
+        spend_rows=[(cat, payee, desc) for cat, payees, desc, w in SPENDING for payee in payees for _ in range(w)],
+        others_pool=[i for i in range(len(series_ids)) if i != lapsed_idx], lapsed_idx=lapsed_idx,
+        cap_normal=tl.directed_until.toordinal(), cap_lapsed=tl.lapse_date.toordinal() - 1)
 
-    day_idx = sorted(rng.randrange(len(days)) for _ in range(n_trades - len(fixed)))
 
-    result = BlotterResult(counts={"transactions": 0, "benefits": 0, "expenditures": 0})
-    spends: list[tuple[Any, ...]] = []  # (date ordinal, seq, funded_by, category, amount, payee, description, tag)
-    n_tx = n_b = 0
+def _place_trades(rng: random.Random, scn: Scenario, series_ids: list[str], cal: _Calendar, tables: _Tables,
+                  day_idx: list[int], fixed: list[FixedTrade], ledger: _Ledger) -> None:
+    """Every trade in date order: the random ones on their drawn days, each fixed one before the first random
+    trade after its day. A directed trade also writes its benefit and plans how it is spent."""
+    rnd, bits = rng.random, rng.getrandbits
+    sub_of = [scn.sub_adviser_of[s] for s in series_ids]
+    write_tx, write_benefit, spends = ledger.write_tx, ledger.write_benefit, ledger.spends
+    iso_of, ordinal, directed_ok, lapsed_ok, options = (cal.iso_of, cal.ordinal, cal.directed_ok, cal.lapsed_ok,
+                                                        cal.options)
+    series_pick, commissions, ordinary_pick = tables.series_pick, tables.commissions, tables.ordinary_pick
+    lapsed_idx, others_pool = tables.lapsed_idx, tables.others_pool
     carry: tuple[str, int, int, int] | None = None  # an unspent benefit: id, cents, day, cap
-    fixed_benefit_ids: dict[str, str] = {}
-    fixed_tx_ids: dict[str, str] = {}
-
-    def emit_fixed(t: FixedTrade) -> None:
-        nonlocal n_tx, n_b
-        n_tx += 1
-        tid = f"T-{n_tx:07d}"
-        write_tx((tid, t.day.isoformat(), t.series, t.placed_by, t.broker, t.clearing, "", t.agreement,
-                  "true" if t.directed else "false", cents(t.commission),
-                  "true" if t.best_execution else "false"))
-        fixed_tx_ids[t.tag] = tid
-        if t.benefit:
-            b = t.benefit
-            n_b += 1
-            bid = f"B-{n_b:07d}"
-            write_benefit((bid, t.day.isoformat(), b.kind, tid, t.broker, b.recipient, cents(b.amount),
-                           t.series, ";".join(b.benefiting)))
-            fixed_benefit_ids[b.tag] = bid
-
     fi = 0
     for di in day_idx:
         d_ord = ordinal[di]
         while fi < len(fixed) and fixed[fi].day.toordinal() <= d_ord:
-            emit_fixed(fixed[fi])
+            ledger.fixed(fixed[fi])
             fi += 1
         si = series_pick[bits(10)]
         sid = series_ids[si]
         placed = "jnam" if rnd() < JNAM_SHARE else sub_of[si]
-        com = commission_table[bits(12)]
-        n_tx += 1
-        tid = f"T-{n_tx:07d}"
+        com = commissions[bits(12)]
+        ledger.n_tx += 1
+        tid = f"T-{ledger.n_tx:07d}"
         if directed_ok[di] and (si != lapsed_idx or lapsed_ok[di]) and rnd() < DIRECTED_SHARE:
             opts = options[di][si]
             a = opts[int(rnd() * len(opts))]
@@ -255,34 +321,47 @@ def write_blotter(scn: Scenario, series_ids: list[str], n_trades: int, seed: int
                 extra = {others_pool[int(rnd() * len(others_pool))] for _ in range(1 + int((r - 0.6) * 7.5))}
                 extra.discard(si)
                 benefiting = ";".join([sid] + [series_ids[x] for x in sorted(extra)])
-            n_b += 1
-            bid = f"B-{n_b:07d}"
+            ledger.n_b += 1
+            bid = f"B-{ledger.n_b:07d}"
             write_benefit((bid, iso_of[di], kind, tid, a.broker, recipient, cents(amount), sid, benefiting))
-            cap = cap_lapsed if si == lapsed_idx else cap_normal
-            r = rnd()
-            if amount < 2500 or r < 0.45:
-                carry = (bid, amount, d_ord, cap)
-            elif r < 0.9 or carry is None or carry[3] < d_ord:
-                spent = max(100, amount * (350 + int(rnd() * 651)) // 1000)
-                day = min(d_ord + 3 + int(rnd() * 43), cap)
-                cat, payee, desc = spend_rows[int(rnd() * len(spend_rows))]
-                spends.append((max(day, d_ord), len(spends), bid, cat, spent, payee, desc, ""))
-            else:
-                cid, camount, cday, ccap = carry
-                spent = max(100, min(amount, camount) * (350 + int(rnd() * 651)) // 1000)
-                day = min(d_ord + 3 + int(rnd() * 43), cap, ccap)
-                cat, payee, desc = spend_rows[int(rnd() * len(spend_rows))]
-                spends.append((max(day, d_ord), len(spends), f"{cid};{bid}", cat, spent, payee, desc, ""))
-                carry = None
+            cap = tables.cap_lapsed if si == lapsed_idx else tables.cap_normal
+            carry = _spend(rnd, tables.spend_rows, spends, carry, bid, amount, d_ord, cap)
         else:
             broker, clearing = ordinary_pick[bits(8)]
             write_tx((tid, iso_of[di], sid, placed, broker, clearing, "", "", "false", cents(com), "true"))
     while fi < len(fixed):
-        emit_fixed(fixed[fi])
+        ledger.fixed(fixed[fi])
         fi += 1
 
+
+def _spend(rnd: Callable[[], float], spend_rows: list[tuple[str, str, str]], spends: list[tuple[Any, ...]],
+           carry: tuple[str, int, int, int] | None, bid: str, amount: int, d_ord: int,
+           cap: int) -> tuple[str, int, int, int] | None:
+    """Plan how a new benefit is spent: kept unspent (it becomes the carry), spent alone, or spent together
+    with the carried one. Never past *cap* nor the carry's cap, never more than either benefit. Returns the
+    carry after it."""
+    r = rnd()
+    if amount < 2500 or r < 0.45:
+        return (bid, amount, d_ord, cap)
+    if r < 0.9 or carry is None or carry[3] < d_ord:
+        spent = max(100, amount * (350 + int(rnd() * 651)) // 1000)
+        day = min(d_ord + 3 + int(rnd() * 43), cap)
+        cat, payee, desc = spend_rows[int(rnd() * len(spend_rows))]
+        spends.append((max(day, d_ord), len(spends), bid, cat, spent, payee, desc, ""))
+        return carry
+    cid, camount, cday, ccap = carry
+    spent = max(100, min(amount, camount) * (350 + int(rnd() * 651)) // 1000)
+    day = min(d_ord + 3 + int(rnd() * 43), cap, ccap)
+    cat, payee, desc = spend_rows[int(rnd() * len(spend_rows))]
+    spends.append((max(day, d_ord), len(spends), f"{cid};{bid}", cat, spent, payee, desc, ""))
+    return None
+
+
+def _write_expenditures(ledger: _Ledger, write_expenditure: Callable[[tuple[Any, ...]], None]) -> dict[str, str]:
+    """Add the fixed expenditures, write them all in date order, and return the ids the fixed ones got."""
+    spends = ledger.spends
     for s in FIXED_SPENDS:
-        funded = ";".join(fixed_benefit_ids[t] for t in s.funded_by)
+        funded = ";".join(ledger.fixed_benefit_ids[t] for t in s.funded_by)
         spends.append((s.day.toordinal(), len(spends), funded, s.category, s.amount, s.payee, s.description, s.tag))
     spends.sort()
     iso_cache: dict[int, str] = {}
@@ -293,10 +372,7 @@ def write_blotter(scn: Scenario, series_ids: list[str], n_trades: int, seed: int
         write_expenditure((eid, day_iso, funded, cat, cents(amount), payee, desc))
         if tag:
             spend_ids[tag] = eid
-
-    result.counts.update(transactions=n_tx, benefits=n_b, expenditures=len(spends))
-    _record_findings(result, fixed_tx_ids, fixed_benefit_ids, spend_ids)
-    return result
+    return spend_ids
 
 
 def _record_findings(res: BlotterResult, tx: dict[str, str], ben: dict[str, str], spend: dict[str, str]) -> None:

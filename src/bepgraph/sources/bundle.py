@@ -18,13 +18,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..errors import BundleError, Problem
 from ..namespaces import DCTERMS, RDF, entity_iri
 from .files import irregular_bundle_files
 from .ntriples import bep, iri, literal, typed
 from .tables import CATEGORY_CODES, TABLE_ORDER, TABLES, Column, Table
+
+if TYPE_CHECKING:
+    import _csv
 
 __all__ = ["BundleSource", "Row", "read_bundle"]
 
@@ -309,10 +312,6 @@ def _read_table(
 ) -> tuple[int, int, dict[str, str]]:
     """Check and convert one CSV; returns (rows, triples, new ids -> IRI terms)."""
     name = path.name
-    new_ids: dict[str, str] = {}
-    first_line: dict[str, int] = {}
-    triples = 0
-    rows = 0
 
     def problem(line: int, column: str, reason: str) -> None:
         problems.append(Problem(name, line, column, reason))
@@ -321,67 +320,91 @@ def _read_table(
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         problem(0, "", f"cannot be read ({exc.strerror})")
-        return 0, 0, new_ids
+        return 0, 0, {}
     with handle:
         reader = csv.reader(handle, strict=True)
         read = _read_header(reader, table, problem)
         if read is None:
-            return 0, 0, new_ids
+            return 0, 0, {}
         header, bad_header = read
-
-        cls_term = bep(table.cls)
-        prefix = "<" + entity_iri(table.name, "x")[:-1]
         layout = _layout(header, table, conv, bad_header)
-        key_index, width = layout.key_index, layout.width
-        last_key = max(key_index)
-        chunk: list[str] = []
-        line = 1
-        try:
-            for record in reader:
-                start = line + 1
-                line = reader.line_num
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    continue
-                rows += 1
-                if rows % 10_000 == 0:
-                    on_rows(10_000)
-                if len(problems) >= MAX_PROBLEMS:
-                    break
-                # the row's id is known even when the row is rejected, so that rows
-                # referring to it are not reported as unknown references as well
-                keys = [record[i].strip() for i in key_index] if len(record) > last_key else []
-                key = "/".join(keys) if keys and all(keys) else ""
-                if key:
-                    seen = first_line.get(key)
-                    if seen is not None:
-                        problem(start, "/".join(table.key), f"duplicate id '{key}' (first on line {seen})")
-                        continue
-                    first_line[key] = start
-                    new_ids[key] = _row_iri(prefix, table, key)
-                if bad_header:
-                    continue
-                if len(record) != width:
-                    problem(start, "", f"expected {width} fields as in the header, found {len(record)}")
-                    continue
-                s = new_ids.get(key, "")  # no key: a required cell is empty, which _row_lines reports
-                lines = _row_lines(s, key, record, layout, cls_term, start, problem)
-                if lines is None or problems:
-                    continue
-                triples += len(lines)
-                if hold is not None and on_held is not None and hold(s):
-                    on_held(Row(table, name, start, s, tuple(lines), key))
-                    continue
-                chunk.extend(lines)
-                if len(chunk) > 200_000:
-                    emit("".join(chunk).encode())
-                    chunk.clear()
-        except csv.Error as exc:
-            problem(reader.line_num, "", f"malformed CSV ({exc})")
-        except UnicodeDecodeError as exc:
-            problem(line + 1, "", f"not valid UTF-8 ({exc.reason})")
-        if chunk and not problems:
-            emit("".join(chunk).encode())
+        rows, triples, new_ids = _read_rows(reader, name, table, layout, bad_header, emit, problems, problem,
+                                            on_rows, hold, on_held)
     on_rows(rows % 10_000)
+    return rows, triples, new_ids
+
+
+def _read_rows(
+    reader: _csv.Reader,
+    name: str,
+    table: Table,
+    layout: _Layout,
+    bad_header: bool,
+    emit: Callable[[bytes], object],
+    problems: list[Problem],
+    problem: Callable[[int, str, str], None],
+    on_rows: Callable[[int], None],
+    hold: Callable[[str], bool] | None,
+    on_held: Callable[[Row], None] | None,
+) -> tuple[int, int, dict[str, str]]:
+    """The rows after the header: each row's id (kept even when the row is rejected), then its triples,
+    emitted in large chunks while no problem is found. One loop over every row, with no call per row beyond
+    the conversion itself: this is the bundle reader's hot path."""
+    new_ids: dict[str, str] = {}
+    first_line: dict[str, int] = {}
+    triples = 0
+    rows = 0
+    cls_term = bep(table.cls)
+    prefix = "<" + entity_iri(table.name, "x")[:-1]
+    key_index, width = layout.key_index, layout.width
+    last_key = max(key_index)
+    chunk: list[str] = []
+    line = 1
+    try:
+        for record in reader:
+            start = line + 1
+            line = reader.line_num
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue
+            rows += 1
+            if rows % 10_000 == 0:
+                on_rows(10_000)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+            # the row's id is known even when the row is rejected, so that rows
+            # referring to it are not reported as unknown references as well
+            keys = [record[i].strip() for i in key_index] if len(record) > last_key else []
+            key = "/".join(keys) if keys and all(keys) else ""
+            if key:
+                seen = first_line.get(key)
+                if seen is not None:
+                    problem(start, "/".join(table.key), f"duplicate id '{key}' (first on line {seen})")
+                    continue
+                first_line[key] = start
+                new_ids[key] = _row_iri(prefix, table, key)
+            if bad_header:
+                continue
+            if len(record) != width:
+                problem(start, "", f"expected {width} fields as in the header, found {len(record)}")
+                continue
+            s = new_ids.get(key, "")  # no key: a required cell is empty, which _row_lines reports
+            lines = _row_lines(s, key, record, layout, cls_term, start, problem)
+            if lines is None or problems:
+                continue
+            triples += len(lines)
+            if hold is not None and on_held is not None and hold(s):
+                on_held(Row(table, name, start, s, tuple(lines), key))
+                continue
+            chunk.extend(lines)
+            if len(chunk) > 200_000:
+                emit("".join(chunk).encode())
+                chunk.clear()
+    except csv.Error as exc:
+        problem(reader.line_num, "", f"malformed CSV ({exc})")
+    except UnicodeDecodeError as exc:
+        problem(line + 1, "", f"not valid UTF-8 ({exc.reason})")
+    if chunk and not problems:
+        emit("".join(chunk).encode())
     return rows, triples, new_ids
 
 

@@ -104,15 +104,12 @@ def _defined_term(body: str, term: str, source: Path) -> str:
 
 
 def read_filing(path: Path) -> Filing:
-    """Read the plan filing at *path*; raises FilingError naming whatever is missing."""
-    if (irregular := irregular_file(path)) is not None:  # a FIFO would block the read for good
-        raise FilingError(f"cannot read the plan filing: {irregular}")
-    try:
-        raw = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise FilingError(f"{path}: cannot read the plan filing ({exc.strerror})") from exc
-    text = _PAGE.sub("", raw.replace("\r\n", "\n"))
+    """Read the plan filing at *path*; raises FilingError naming whatever is missing.
 
+    The checks run in the order the parts are read (the text, Schedule A's heading, the title, the
+    defined terms, the paragraphs, the plan's date, Schedule A's lines), so a filing missing several
+    parts is always refused for the same one."""
+    text = _filing_text(path)
     schedule_at = re.search(r"^\s*SCHEDULE A\s*$", text, re.MULTILINE)
     if not schedule_at:
         raise FilingError(f"{path}: no 'SCHEDULE A' heading: the series under the plan cannot be read")
@@ -122,12 +119,45 @@ def read_filing(path: Path) -> Filing:
     if not title_at:
         raise FilingError(f"{path}: no title naming the trust and the plan")
     folded = _fold(body)
-
     trust_name = _defined_term(folded, "Trust", path)
     title = f"{trust_name} {_fold(title_at.group(2)).title()}"
     adviser_name = _defined_term(folded, "JNAM", path)
     distributor_name = _defined_term(folded, "Distributor", path)
 
+    paragraphs = _paragraphs(body, path)
+    dated = _DATE_LINE.search(body)
+    if not dated:
+        raise FilingError(f"{path}: no 'Date:' line giving the plan's date")
+    plan_date = _parse_long_date(dated.group(1), "date")
+    series, advisers = _schedule_a(schedule, path)
+
+    return Filing(
+        source=path,
+        title=title,
+        plan_date=plan_date,
+        trust=Party("trust", trust_name),
+        adviser=Party("jnam", adviser_name),
+        distributor=Party("distributor", distributor_name),
+        paragraphs=paragraphs,
+        series=tuple(series),
+        sub_advisers=tuple(advisers),
+    )
+
+
+def _filing_text(path: Path) -> str:
+    """The filing's text with its page breaks taken out; refuses what cannot be read as a file."""
+    if (irregular := irregular_file(path)) is not None:  # a FIFO would block the read for good
+        raise FilingError(f"cannot read the plan filing: {irregular}")
+    try:
+        raw = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise FilingError(f"{path}: cannot read the plan filing ({exc.strerror})") from exc
+    return _PAGE.sub("", raw.replace("\r\n", "\n"))
+
+
+def _paragraphs(body: str, path: Path) -> dict[int, str]:
+    """The plan's numbered paragraphs, folded, each ending before a 'Date:' line. Numbers are taken in
+    sequence (1, 2, …), so a number quoted inside a paragraph does not start a new one."""
     marks = list(_PARAGRAPH.finditer(body))
     paragraphs: dict[int, str] = {}
     for i, mark in enumerate(marks):
@@ -141,12 +171,12 @@ def read_filing(path: Path) -> Filing:
             paragraphs[number] = _fold(chunk)
     if not paragraphs:
         raise FilingError(f"{path}: no numbered paragraphs ('1.', '2.', …) in the plan")
+    return paragraphs
 
-    dated = _DATE_LINE.search(body)
-    if not dated:
-        raise FilingError(f"{path}: no 'Date:' line giving the plan's date")
-    plan_date = _parse_long_date(dated.group(1), "date")
 
+def _schedule_a(schedule: str, path: Path) -> tuple[list[ScheduleSeries], list[Party]]:
+    """Schedule A's series in order, and their sub-advisers in order of first mention; every line must
+    name a '<Sub-Advisor>/JNL …' series, and no series twice."""
     series: list[ScheduleSeries] = []
     advisers: dict[str, Party] = {}
     for line in schedule.splitlines():
@@ -163,18 +193,7 @@ def read_filing(path: Path) -> Filing:
     duplicates = {s.id for s in series if sum(1 for t in series if t.id == s.id) > 1}
     if duplicates:
         raise FilingError(f"{path}: Schedule A names a series twice: {', '.join(sorted(duplicates))}")
-
-    return Filing(
-        source=path,
-        title=title,
-        plan_date=plan_date,
-        trust=Party("trust", trust_name),
-        adviser=Party("jnam", adviser_name),
-        distributor=Party("distributor", distributor_name),
-        paragraphs=paragraphs,
-        series=tuple(series),
-        sub_advisers=tuple(advisers.values()),
-    )
+    return series, list(advisers.values())
 
 
 def filing_triples(filing: Filing) -> list[str]:

@@ -208,8 +208,9 @@ class EmbeddedStore(Store):
 
     def _load(self, ntriples: IO[bytes] | bytes, node: ox.NamedNode) -> None:
         # Only this package's serializers write here, so the parser may skip IRI
-        # validation (lenient): a third off a million-trade load. In memory, plain
-        # load is the faster; on disk, bulk_load writes the index files directly.
+        # validation (lenient), which is a large share of a big load's time (README,
+        # Measurements). In memory, plain load is the faster; on disk, bulk_load
+        # writes the index files directly.
         loader = self._store.load if self.location == "memory" else self._store.bulk_load
         loader(input=ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=node, lenient=True)
 

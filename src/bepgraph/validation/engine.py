@@ -43,7 +43,7 @@ __all__ = [
     "validate",
 ]
 
-FOCUS_BATCH = 1000  # larger VALUES blocks make Oxigraph 0.5.13 ~60x slower (baselines.md)
+FOCUS_BATCH = 1000  # larger VALUES blocks make Oxigraph's queries far slower (baselines.md; README, Measurements)
 _SEVERITY_IRI = {"violation": SH + "Violation", "warning": SH + "Warning", "info": SH + "Info"}
 _INTERNAL = re.compile(r"_(?:o\d+|k|v\d+)")  # the compiler's own variables (keys, outer focus nodes)
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -27,6 +27,7 @@ thing per focus node and another over all of them. Each is refused with
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..sparql_lexer import tokens
@@ -100,138 +101,167 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
     target goes there), :data:`NESTED` the head of each nested group that
     needs the pre-binding pattern too.
     """
-    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the original text
-    stack: list[_Frame] = []
-    selects: list[_Select] = []
-    current: list[_Select] = []  # the SELECT levels we are inside
-    pending_select: _Select | None = None
-    closed: _Select | None = None  # the SELECT whose WHERE group has just closed
-    expr_depth = 0  # > 0 inside FILTER(...)/BIND(...) parentheses
-    expr_kind = ""
-    expr_wait = False  # FILTER/BIND seen, its parentheses not yet opened
-    paren = 0
-    last_word = ""
-    prev_kind = ""
-    nested: list[int] = []
-    where_at = -1
     if re.search("[\x00-\x03\x05-\x08]", text):
         raise Refused("the query text holds control characters")
-    in_group_by = False
+    scan = _Scan(text, prebound, path, ask)
+    scan.run()
+    edits = scan.edits + _select_edits(text, scan.selects, ask)
+    return _splice(text, edits, scan.nested, scan.where_at)
 
-    for m in _TOKEN.finditer(text):
-        kind, tok = m.lastgroup, m.group()
-        if kind == "skip":
-            continue
-        if kind == "word":
-            word = tok.upper()
-            if word == "VALUES" and text[m.start() - 1:m.start()] == "\x04":
-                pass  # the engine's own table for GRAPH $shapesGraph
-            elif word in ("MINUS", "SERVICE", "VALUES"):
-                raise Refused(f"{word} is not allowed in a SHACL-SPARQL query")
-            if word in ("LIMIT", "OFFSET"):
-                raise Refused(f"{word} would limit the query over all focus nodes, not per focus node")
-            if word in ("CONSTRUCT", "DESCRIBE"):
-                raise Refused(f"{word} is not a SELECT or ASK query")
-            if word in ("SELECT", "ASK"):
-                if word == "ASK" and not ask:
-                    raise Refused("an ASK query where a SELECT is expected")
-                pending_select = _Select(start=m.start(), top=not selects)
-                selects.append(pending_select)
-                current.append(pending_select)
-                if word == "ASK":
-                    pending_select.projection.append("this")  # an ASK validator's body sees $this by substitution
-            elif word in ("FILTER", "BIND"):
-                expr_wait, expr_kind = True, word
-            elif word == "EXISTS" and (expr_wait or expr_depth):
-                pass
-            elif word in _AGGREGATES and (pending_select or closed):
-                (pending_select or closed).aggregates = True  # type: ignore[union-attr]
-            elif word == "BY" and last_word == "GROUP" and closed is not None:
-                closed.group_by = m.end()
-                in_group_by = True
-            elif word in ("HAVING", "ORDER"):
-                in_group_by = False
-            elif word == "AS" and (expr_depth or pending_select is not None or expr_kind == "BIND"):
-                pass
-            last_word = word
-            prev_kind = "word"
-            continue
-        if kind == "var":
-            name = tok[1:]
-            if name == "PATH":
-                if path is None:
-                    raise Refused("$PATH is only meaningful in a property shape")
-                edits.append((m.start(), m.end(), path))
-            elif last_word == "AS" and prev_kind == "word" and name in prebound:
-                raise Refused(f"AS ?{name} would bind the pre-bound variable ${name}")
-            else:
-                if pending_select is not None and name == "this":
-                    pending_select.projection.append(name)
-                    pending_select.this_at.append((m.start(), m.end()))
-                elif name == "this":
-                    for sel in current:
-                        sel.uses_this = True
-                if in_group_by and name == "this" and closed is not None:
-                    closed.groups_this = True
-                if name in prebound and pending_select is None and stack:
-                    _use(stack, name, expr_kind if expr_depth else "")
-            last_word = ""
-            prev_kind = "var"
-            continue
-        if kind == "star":
-            if pending_select is not None and expr_depth == 0 and paren == 0:
-                pending_select.star = True
-            prev_kind = "star"
-            continue
-        if kind == "lp":
-            paren += 1
-            if expr_wait or expr_depth:
-                expr_depth += 1
-                expr_wait = False
-            prev_kind = "lp"
-            continue
-        if kind == "rp":
-            paren -= 1
-            if expr_depth:
-                expr_depth -= 1
-                if not expr_depth:
-                    expr_kind = ""
-            prev_kind = "rp"
-            continue
-        if kind == "open":
-            in_group_by, closed = False, None
-            if pending_select is not None:
-                sel = pending_select
-                sel.where = m.end()
-                pending_select = None
-                stack.append(_Frame("where", m.end(), sel))
-                if sel.top:
-                    where_at = m.end()
-            elif last_word == "EXISTS" or expr_depth:
-                stack.append(_Frame("exists", m.end(), via=expr_kind or "FILTER"))
-                expr_wait = False
-            else:
-                stack.append(_Frame("group", m.end()))
-            last_word = ""
-            prev_kind = "open"
-            continue
-        if kind == "close":
-            if not stack:
-                raise Refused("unbalanced braces")
-            f = stack.pop()
-            in_group_by, closed = False, None
-            if f.kind == "where" and f.select is not None:
-                current.remove(f.select)
-                closed = f.select  # its solution modifiers (GROUP BY, HAVING) follow
-            if f.needs and (f.kind == "group" or (f.kind == "where" and f.select is not None and not f.select.top)):
-                nested.append(f.inside)
-            last_word = ""
-            prev_kind = "close"
-            continue
-    if stack:
-        raise Refused("unbalanced braces")
-    if not selects or where_at < 0:
-        raise Refused("not a SELECT query with a WHERE group" if not ask else "not an ASK query")
+
+class _Scan:
+    """One pass over the query's tokens: refuses what SHACL forbids as soon as it is read, writes out
+    ``$PATH``, and records each SELECT level, where each group opens, and which groups read a pre-bound
+    variable in an expression (they get the pre-binding at their head).
+
+    A state machine, one method per kind of token; the state is what the
+    tokens before have opened and not yet closed.
+    """
+
+    def __init__(self, text: str, prebound: frozenset[str], path: str | None, ask: bool) -> None:
+        self.text, self.prebound, self.path, self.ask = text, prebound, path, ask
+        self.edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the original text
+        self.stack: list[_Frame] = []
+        self.selects: list[_Select] = []
+        self.current: list[_Select] = []  # the SELECT levels we are inside
+        self.pending_select: _Select | None = None
+        self.closed: _Select | None = None  # the SELECT whose WHERE group has just closed
+        self.expr_depth = 0  # > 0 inside FILTER(...)/BIND(...) parentheses
+        self.expr_kind = ""
+        self.expr_wait = False  # FILTER/BIND seen, its parentheses not yet opened
+        self.paren = 0
+        self.last_word = ""
+        self.prev_kind = ""
+        self.nested: list[int] = []
+        self.where_at = -1
+        self.in_group_by = False
+
+    def run(self) -> None:
+        """Read every token; refuse unbalanced braces and a query without a (top) WHERE group."""
+        handlers: dict[str, Callable[[re.Match[str]], None]] = {
+            "word": self._word, "var": self._var, "star": self._star, "lp": self._lp, "rp": self._rp,
+            "open": self._open, "close": self._close}
+        for m in _TOKEN.finditer(self.text):
+            handler = handlers.get(m.lastgroup or "")
+            if handler is not None:
+                handler(m)
+        if self.stack:
+            raise Refused("unbalanced braces")
+        if not self.selects or self.where_at < 0:
+            raise Refused("not a SELECT query with a WHERE group" if not self.ask else "not an ASK query")
+
+    def _word(self, m: re.Match[str]) -> None:
+        word = m.group().upper()
+        if word == "VALUES" and self.text[m.start() - 1:m.start()] == "\x04":
+            pass  # the engine's own table for GRAPH $shapesGraph
+        elif word in ("MINUS", "SERVICE", "VALUES"):
+            raise Refused(f"{word} is not allowed in a SHACL-SPARQL query")
+        if word in ("LIMIT", "OFFSET"):
+            raise Refused(f"{word} would limit the query over all focus nodes, not per focus node")
+        if word in ("CONSTRUCT", "DESCRIBE"):
+            raise Refused(f"{word} is not a SELECT or ASK query")
+        if word in ("SELECT", "ASK"):
+            if word == "ASK" and not self.ask:
+                raise Refused("an ASK query where a SELECT is expected")
+            self.pending_select = _Select(start=m.start(), top=not self.selects)
+            self.selects.append(self.pending_select)
+            self.current.append(self.pending_select)
+            if word == "ASK":
+                self.pending_select.projection.append("this")  # an ASK validator's body sees $this by substitution
+        elif word in ("FILTER", "BIND"):
+            self.expr_wait, self.expr_kind = True, word
+        elif word == "EXISTS" and (self.expr_wait or self.expr_depth):
+            pass
+        elif word in _AGGREGATES and (self.pending_select or self.closed):
+            (self.pending_select or self.closed).aggregates = True  # type: ignore[union-attr]
+        elif word == "BY" and self.last_word == "GROUP" and self.closed is not None:
+            self.closed.group_by = m.end()
+            self.in_group_by = True
+        elif word in ("HAVING", "ORDER"):
+            self.in_group_by = False
+        elif word == "AS" and (self.expr_depth or self.pending_select is not None or self.expr_kind == "BIND"):
+            pass
+        self.last_word = word
+        self.prev_kind = "word"
+
+    def _var(self, m: re.Match[str]) -> None:
+        name = m.group()[1:]
+        if name == "PATH":
+            if self.path is None:
+                raise Refused("$PATH is only meaningful in a property shape")
+            self.edits.append((m.start(), m.end(), self.path))
+        elif self.last_word == "AS" and self.prev_kind == "word" and name in self.prebound:
+            raise Refused(f"AS ?{name} would bind the pre-bound variable ${name}")
+        else:
+            if self.pending_select is not None and name == "this":
+                self.pending_select.projection.append(name)
+                self.pending_select.this_at.append((m.start(), m.end()))
+            elif name == "this":
+                for sel in self.current:
+                    sel.uses_this = True
+            if self.in_group_by and name == "this" and self.closed is not None:
+                self.closed.groups_this = True
+            if name in self.prebound and self.pending_select is None and self.stack:
+                _use(self.stack, name, self.expr_kind if self.expr_depth else "")
+        self.last_word = ""
+        self.prev_kind = "var"
+
+    def _star(self, m: re.Match[str]) -> None:
+        if self.pending_select is not None and self.expr_depth == 0 and self.paren == 0:
+            self.pending_select.star = True
+        self.prev_kind = "star"
+
+    def _lp(self, m: re.Match[str]) -> None:
+        self.paren += 1
+        if self.expr_wait or self.expr_depth:
+            self.expr_depth += 1
+            self.expr_wait = False
+        self.prev_kind = "lp"
+
+    def _rp(self, m: re.Match[str]) -> None:
+        self.paren -= 1
+        if self.expr_depth:
+            self.expr_depth -= 1
+            if not self.expr_depth:
+                self.expr_kind = ""
+        self.prev_kind = "rp"
+
+    def _open(self, m: re.Match[str]) -> None:
+        self.in_group_by, self.closed = False, None
+        if self.pending_select is not None:
+            sel = self.pending_select
+            sel.where = m.end()
+            self.pending_select = None
+            self.stack.append(_Frame("where", m.end(), sel))
+            if sel.top:
+                self.where_at = m.end()
+        elif self.last_word == "EXISTS" or self.expr_depth:
+            self.stack.append(_Frame("exists", m.end(), via=self.expr_kind or "FILTER"))
+            self.expr_wait = False
+        else:
+            self.stack.append(_Frame("group", m.end()))
+        self.last_word = ""
+        self.prev_kind = "open"
+
+    def _close(self, m: re.Match[str]) -> None:
+        if not self.stack:
+            raise Refused("unbalanced braces")
+        f = self.stack.pop()
+        self.in_group_by, self.closed = False, None
+        if f.kind == "where" and f.select is not None:
+            self.current.remove(f.select)
+            self.closed = f.select  # its solution modifiers (GROUP BY, HAVING) follow
+        if f.needs and (f.kind == "group" or (f.kind == "where" and f.select is not None and not f.select.top)):
+            self.nested.append(f.inside)
+        self.last_word = ""
+        self.prev_kind = "close"
+
+
+def _select_edits(text: str, selects: list[_Select], ask: bool) -> list[tuple[int, int, str]]:
+    """What each SELECT level needs once the whole query is read: ``$this`` added to a ``GROUP BY``, taken
+    out of a sub-SELECT that projects it without reading it, projected by the top SELECT; or the refusal
+    of an aggregate or a sub-SELECT that cannot keep each focus node's solutions apart."""
+    edits: list[tuple[int, int, str]] = []
     for sel in selects:
         if sel.top:
             if sel.aggregates and sel.group_by < 0:
@@ -256,7 +286,12 @@ def rewrite(text: str, *, prebound: frozenset[str], path: str | None, ask: bool 
         mod = re.match(r"SELECT\s+(DISTINCT|REDUCED)?", text[top.start:], re.IGNORECASE)
         at = top.start + (mod.end() if mod else len("SELECT"))
         edits.append((at, at, " ?this "))
+    return edits
 
+
+def _splice(text: str, edits: list[tuple[int, int, str]], nested: list[int], where_at: int) -> str:
+    """*text* with the *edits* made and the :data:`NESTED` and :data:`WHERE` marks put in. Edits at the same
+    place keep their order: the scan's, then the SELECT levels', then the marks."""
     marks = [(p, p, NESTED) for p in sorted(set(nested))]
     out, last = [], 0
     for start, end, repl in sorted(edits + marks + [(where_at, where_at, WHERE)], key=lambda e: e[0]):
