@@ -38,6 +38,15 @@ CHROMIUM_FLAGS = [
 ]
 
 
+# what DevTools answers when the document an evaluation ran in is replaced under it
+NAVIGATED = ("Inspected target navigated or closed", "Execution context was destroyed",
+             "Cannot find context with specified id")
+
+
+class Navigated(AssertionError):
+    """The tab navigated while a command ran: a waiting loop asks again, anything else fails."""
+
+
 class Page:
     """One Chromium tab over the DevTools protocol: send commands, keep the console errors it reports."""
 
@@ -62,6 +71,8 @@ class Page:
             message = json.loads(self.ws.recv(timeout=DEADLINE_S))
             if message.get("id") == ident:
                 if "error" in message:
+                    if any(sign in str(message["error"]) for sign in NAVIGATED):
+                        raise Navigated(f"{method}: {message['error']}")
                     raise AssertionError(f"{method}: {message['error']}")
                 return message["result"]
             self._note(message)
@@ -75,10 +86,13 @@ class Page:
     def wait_for(self, expression: str, deadline_s: float = DEADLINE_S) -> Any:
         until = time.monotonic() + deadline_s
         while time.monotonic() < until:
-            value = self.js(expression)
-            if value:
-                return value
-            self.send("Runtime.evaluate", expression="new Promise(r => setTimeout(r, 50))", awaitPromise=True)
+            try:
+                value = self.js(expression)
+                if value:
+                    return value
+                self.send("Runtime.evaluate", expression="new Promise(r => setTimeout(r, 50))", awaitPromise=True)
+            except Navigated:
+                continue  # the page went on to another document mid-evaluation (a form's submit): ask the new one
         raise AssertionError(f"the page never satisfied {expression} within {deadline_s}s")
 
     def open(self, url: str) -> None:
