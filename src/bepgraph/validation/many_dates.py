@@ -277,7 +277,7 @@ class Steps:
     cut: int = 0  # the later date's results of the focus nodes dated on or before this date
     kept: int = 0  # the later date's results
     declared: int = 0  # of the cut ones: by the rule's reading in shapes/dated-readings.toml (focus-date)
-    focused: int = 0  # run again only on the focus nodes its dated-through reading says may change
+    focused: int = 0  # kept: its dated-through reading says none of its focus nodes can change
 
 
 def _focus_dates(copy: Store, focus: set[str], known: dict[str, set[date]]) -> dict[str, set[date]]:
@@ -349,10 +349,13 @@ def _judged_back(copy: Store, latest: Validation, days: Sequence[date]) -> tuple
                 steps.declared += 1
             elif (declared is not None and declared.reads == DATED_THROUGH and declared.affected is not None
                   and not _reads_change(c, reading, terms)):
-                moved = _affected(copy, declared.affected, day, later)
-                raw[i] = [r for r in before if r.focus not in moved]
-                raw[i] += run_constraint(copy, c, subclasses, focus_blocks(sorted(moved))) if moved else []
-                steps.focused += 1
+                # none of its focus nodes can change: its results are kept; else it is run whole (a run
+                # focused on the ones that can is no cheaper: its aggregate is evaluated whole per block)
+                if _affected(copy, declared.affected, day, later):
+                    raw[i] = run_constraint(copy, c, subclasses)
+                    steps.whole += 1
+                else:
+                    steps.focused += 1
             elif (reading.dated and not reading.cut) or _reads_change(c, reading, terms):
                 raw[i] = run_constraint(copy, c, subclasses)
                 steps.whole += 1
@@ -379,12 +382,14 @@ def _cut(copy: Store, c: Compiled, subclasses: dict[str, list[str]], before: lis
     return [r for r in before if min(when[r.focus]) <= day]
 
 
-def _affected(copy: Store, query: str, after: date, until: date) -> set[str]:
-    """The focus nodes a dated-through rule may judge differently as of *after* than as of *until*."""
+def _affected(copy: Store, query: str, after: date, until: date) -> bool:
+    """Whether a dated-through rule may judge some focus node differently as of *after* than as of *until*."""
     xsd_date = ox.NamedNode(XSD + "date")
-    rows = copy.query(find_query(query).text, {"after": ox.Literal(after.isoformat(), datatype=xsd_date),
-                                               "until": ox.Literal(until.isoformat(), datatype=xsd_date)})
-    return {row["focus"].value for row in rows if isinstance(row, ox.QuerySolution)}
+    answer = copy.query(find_query(query).text, {"after": ox.Literal(after.isoformat(), datatype=xsd_date),
+                                                 "until": ox.Literal(until.isoformat(), datatype=xsd_date)})
+    if not isinstance(answer, ox.QueryBoolean):
+        raise ParameterError(f"the query {query} named in shapes/dated-readings.toml is not an ASK query")
+    return bool(answer)
 
 
 def run_validations(store: Store, days: Sequence[date], latest: Validation | None = None,

@@ -43,7 +43,7 @@ class Reading:
 
     rule: str
     reads: str  # FOCUS_DATE or DATED_THROUGH
-    affected: str | None = None  # DATED_THROUGH: the named query listing the focus nodes that may change
+    affected: str | None = None  # DATED_THROUGH: the named ASK query: may a focus node change between two dates
 
 
 @dataclass(frozen=True)
