@@ -140,10 +140,8 @@ ANY_CLASS = "*"  # a subject the derived graph gives no class: any pattern namin
 
 
 def _triple(line: str) -> ox.Triple:
-    found = next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES)))
-    if not isinstance(found, ox.Triple):  # N-Triples gives triples; a quad would be a parser's change
-        raise ValueError(f"not an N-Triples line: {line}")
-    return found
+    quad = next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES)))  # in the default graph
+    return ox.Triple(quad.subject, quad.predicate, quad.object)
 
 
 def _classes(lines: frozenset[str]) -> dict[str, set[str]]:
