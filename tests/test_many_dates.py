@@ -147,6 +147,22 @@ def test_a_changed_derived_triple_counts_unless_its_subject_cannot_match() -> No
     assert not _reads_change(c, reading, {"effectiveDate": {ANY_CLASS}})  # a term it does not name
 
 
+@pytest.mark.parametrize(("text", "counts"), [
+    # the class asked of ?i in the outer group binds ?i in the OPTIONAL too
+    ("SELECT $this WHERE { ?i a bep:Interval ; bep:forSeries $this . OPTIONAL { ?i bep:reason ?why } }", False),
+    ("SELECT $this WHERE { ?i a bep:Interval ; bep:forSeries $this . FILTER NOT EXISTS { ?i bep:reason ?w } }", False),
+    # a class asked only in a nested group binds nothing outside it
+    ("SELECT $this WHERE { $this bep:forSeries ?s . OPTIONAL { ?i a bep:Interval } ?i bep:reason ?why }", True),
+    # a sub-select's variables are its own
+    ("SELECT $this WHERE { ?i a bep:Interval ; bep:forSeries $this . { SELECT ?w WHERE { ?i bep:reason ?w } } }", True),
+])
+def test_a_class_asked_in_the_outer_group_binds_the_variable_everywhere_but_in_sub_selects(text: str,
+                                                                                        counts: bool) -> None:
+    c = constraint(text)
+    approval = "<https://w3id.org/bepgraph/ontology#Approval>"
+    assert _reads_change(c, _reading(c), {"reason": {approval}}) is counts
+
+
 # --- the readings declared in shapes/dated-readings.toml ----------------------------------------------
 def _cross_with_a_late_termination() -> dict[str, list[dict[str, str]]]:
     """The cross-partition bundle (an expenditure over two benefits of two years: BEP-2.2 appears when the

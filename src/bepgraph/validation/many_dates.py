@@ -231,12 +231,46 @@ def _patterns(c: Compiled) -> str:
     return _replaced(c.query(None, {k: [k] for k in c.target_classes}), _CALL, "()", lambda _: " . ")
 
 
+def _classes_asked(statement: str, subject: str) -> set[str]:
+    """The classes (local names) *statement* asks its subject *subject* to have."""
+    return set(re.findall(r"(?:^|;)\s*(?:" + re.escape(subject) + r"\s+)?(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)",
+                          statement.strip()))
+
+
+def _scoped_statements(text: str) -> list[tuple[str, int, bool]]:
+    """The statements of a query's patterns, each with its depth of groups (1: the outer WHERE group) and
+    whether it lies in a sub-select."""
+    out: list[tuple[str, int, bool]] = []
+    stack: list[bool] = []  # for each open group: inside a sub-select
+    for m in re.finditer(r"[{}]|[^{}]+", text):
+        token = m.group(0)
+        if token == "{":
+            stack.append(bool(re.match(r"\s*SELECT\b", text[m.end():], re.IGNORECASE)) or (stack[-1] if stack else False))
+        elif token == "}":
+            if stack:
+                stack.pop()
+        else:
+            out += [(st, len(stack), bool(stack and stack[-1])) for st in _STATEMENT.findall(token) if st.strip()]
+    return out
+
+
+def _top_level_classes(statements: list[tuple[str, int, bool]]) -> dict[str, set[str]]:
+    """For each variable, the classes asked of it in the outer WHERE group itself (not a nested group)."""
+    top: dict[str, set[str]] = {}
+    for statement, depth, in_subselect in statements:
+        words = statement.split()
+        if depth == 1 and not in_subselect and words and words[0].startswith("?"):
+            top.setdefault(words[0], set()).update(_classes_asked(statement, words[0]))
+    return top
+
+
 def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
     """For each pattern of *c* whose predicate is ``bep:term``: the classes its subject is asked to have
     (IRI texts), None when the query does not say (a path, a subject of no stated class)."""
     out: list[set[str] | None] = []
-    text = _patterns(c)
-    for statement in _STATEMENT.findall(text):
+    statements = _scoped_statements(_patterns(c))
+    top = _top_level_classes(statements)
+    for statement, _, in_subselect in statements:
         if not re.search(r"(?<![\w:/])bep:" + re.escape(term) + r"(?![\w-])", statement):
             continue
         if re.search(r"/\s*\^?bep:" + re.escape(term) + r"\b|bep:" + re.escape(term) + r"\s*(?:[/*+|]|\?(?![\w]))", statement):
@@ -246,10 +280,11 @@ def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
         if subject in ("$this", "?this"):
             out.append(set(c.target_classes) or None)
         elif subject.startswith("?"):
-            # only a class asked in the same statement binds this very match (one elsewhere may sit in
-            # an OPTIONAL, a NOT EXISTS or another branch)
-            found = set(re.findall(r"(?:^|;)\s*(?:" + re.escape(subject) + r"\s+)?(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)",
-                                   statement.strip()))
+            # a class asked in the same statement binds this very match; so does one asked of the variable
+            # in the query's own top-level group: every solution binds it to a node of that class, and a
+            # pattern of it in an OPTIONAL, a UNION branch, a NOT EXISTS or a MINUS only counts for nodes
+            # that join with that binding (not inside a sub-select: its variables are its own)
+            found = _classes_asked(statement, subject) or (set() if in_subselect else top.get(subject, set()))
             out.append({f"<{ONTOLOGY}{k}>" for k in found} or None)
         else:
             out.append(None)
