@@ -12,8 +12,10 @@ from bepgraph.loading import load_all
 from bepgraph.store import EmbeddedStore
 from bepgraph.validation.cache import answers
 from bepgraph.validation.compile import Compiled
-from bepgraph.validation.many_dates import (ANY_CLASS, Steps, _reading, _reads_change, cached_validations,
+from bepgraph.errors import BepgraphError
+from bepgraph.validation.many_dates import (ANY_CLASS, Steps, _reading, _reads_change, _settled, cached_validations,
                                             run_validations)
+from bepgraph.validation.readings import dated_readings, parse_readings
 from bepgraph.validation.run import cached_validation, run_validation
 from bepgraph.viz.dates import quarter_ends
 from bepgraph.viz.pack import build_pack
@@ -53,6 +55,8 @@ def test_runs_judged_back_from_the_latest_equal_one_run_per_quarter_end_on_the_e
     steps = assert_same_runs(example, days)
     # before the latest date, constraints were kept or cut, not all run whole again
     assert steps.kept > 0 and steps.cut > 0
+    # ... and the readings shapes/dated-readings.toml declares were used (a regression to "whole" fails)
+    assert steps.declared > 0 and steps.focused > 0
 
 
 def test_runs_equal_where_findings_appear_and_then_disappear() -> None:
@@ -141,3 +145,117 @@ def test_a_changed_derived_triple_counts_unless_its_subject_cannot_match() -> No
     assert _reads_change(c, reading, {"forSeries": {ANY_CLASS}})  # a subject of no class
     assert _reads_change(c, reading, {"date": {approval}})  # inside a path: any node
     assert not _reads_change(c, reading, {"effectiveDate": {ANY_CLASS}})  # a term it does not name
+
+
+@pytest.mark.parametrize(("text", "counts"), [
+    # the class asked of ?i in the outer group binds ?i in the OPTIONAL too
+    ("SELECT $this WHERE { ?i a bep:Interval ; bep:forSeries $this . OPTIONAL { ?i bep:reason ?why } }", False),
+    ("SELECT $this WHERE { ?i a bep:Interval ; bep:forSeries $this . FILTER NOT EXISTS { ?i bep:reason ?w } }", False),
+    # a class asked only in a nested group binds nothing outside it
+    ("SELECT $this WHERE { $this bep:forSeries ?s . OPTIONAL { ?i a bep:Interval } ?i bep:reason ?why }", True),
+    # a sub-select's variables are its own
+    ("SELECT $this WHERE { ?i a bep:Interval ; bep:forSeries $this . { SELECT ?w WHERE { ?i bep:reason ?w } } }", True),
+])
+def test_a_class_asked_in_the_outer_group_binds_the_variable_everywhere_but_in_sub_selects(text: str,
+                                                                                        counts: bool) -> None:
+    c = constraint(text)
+    approval = "<https://w3id.org/bepgraph/ontology#Approval>"
+    assert _reads_change(c, _reading(c), {"reason": {approval}}) is counts
+
+
+# --- the readings declared in shapes/dated-readings.toml ----------------------------------------------
+def _cross_with_a_late_termination() -> dict[str, list[dict[str, str]]]:
+    """The cross-partition bundle (an expenditure over two benefits of two years: BEP-2.2 appears when the
+    second expenditure is dated), plus a termination voted on 2003-02-01 that takes effect on 2002-11-01,
+    before the quarter end of 2002-12-31: a trade of 2002-11-15 breaks BEP-4.1 as of 2003-03-31 but not
+    as of 2002-12-31 (its interval ended, as of the later date, before the earlier one)."""
+    from tests.test_partitioned import BLOTTER, GOVERNANCE, S2, _tx
+
+    tables = {k: list(v) for k, v in (GOVERNANCE | BLOTTER).items()}
+    tables["meetings"] = tables["meetings"] + [{"id": "M-2", "date": "2003-02-01", "body": "board",
+                                                "in_person": "true", "called_for_plan": "true"}]
+    tables["matters"] = tables["matters"] + [{"id": "TERM-1", "meeting": "M-2", "action": "terminate", "series": S2,
+                                              "subject": "plan", "notice_date": "2003-01-01",
+                                              "effective": "2002-11-01"}]
+    tables["ballots"] = tables["ballots"] + [{"matter": "TERM-1", "trustee": f"t-{n}", "vote": "for",
+                                              "in_person": "true"} for n in (1, 2, 3)]
+    tables["transactions"] = tables["transactions"] + [_tx("T-5", "2002-11-15", S2, "t-rowe-price")]
+    return tables
+
+
+def test_declared_readings_equal_whole_runs_where_an_interval_ends_before_an_earlier_quarter_end(
+        tmp_path: Path) -> None:
+    from tests.bundles import write_bundle
+
+    store = EmbeddedStore()
+    load_all(store, [write_bundle(tmp_path / "late-termination", _cross_with_a_late_termination())])
+    days = quarter_ends(date(2002, 1, 1), date(2005, 6, 30))
+    late = [f for f in run_validation(store, date(2003, 3, 31)).report.findings if f.focus.id == "T-5"]
+    assert [f.rule for f in late] == ["BEP-4.1"]  # the termination reaches back as of the later date...
+    assert not [f for f in run_validation(store, date(2002, 12, 31)).report.findings if f.focus.id == "T-5"]  # not before
+    spent = [keys(store, d) for d in days]
+    assert any(("BEP-2.2" in {k[0] for k in after}) and ("BEP-2.2" not in {k[0] for k in before})
+               for before, after in zip(spent, spent[1:])), "BEP-2.2 does not appear between two quarter ends"
+    steps = assert_same_runs(store, days)
+    assert steps.declared > 0 and steps.focused > 0
+
+
+def test_declared_readings_equal_whole_runs_on_a_generated_bundle(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "generated"
+    subprocess.run([sys.executable, "-m", "bepgraph.examples.generate", "--out", str(out), "--trades", "3000",
+                    "--seed", "7"], check=True, capture_output=True)
+    store = EmbeddedStore()
+    load_all(store, [out])
+    steps = assert_same_runs(store, quarter_ends(date(2002, 5, 16), date(2005, 6, 30)))
+    assert steps.declared > 0
+
+
+def _line(s: str, p: str, o: str) -> str:
+    return f"<{s}> <https://w3id.org/bepgraph/ontology#{p}> {o} ."
+
+
+def _day(text: str) -> str:
+    return f'"{text}"^^<http://www.w3.org/2001/XMLSchema#date>'
+
+
+TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+def test_an_interval_is_settled_only_when_it_ends_or_starts_after_the_earlier_date() -> None:
+    node, new = "urn:x:in-force/A", "urn:x:in-force/B"
+    common = {f"<{node}> {TYPE} <https://w3id.org/bepgraph/ontology#AgreementInForce> .",
+              _line(node, "startDate", _day("2002-01-01"))}
+    day, readings = date(2003, 9, 30), dated_readings()
+
+    def ended(on: str) -> frozenset[str]:
+        return frozenset(common | {_line(node, "endDate", _day(on)), _line(node, "endReason", '"assigned"')})
+
+    assert _settled(ended("2003-10-01"), frozenset(common), day, readings) == ended("2003-10-01") - common
+    assert _settled(ended("2003-09-30"), frozenset(common), day, readings) == frozenset()  # on the day: not settled
+    assert _settled(ended("2003-10-01"), ended("2003-09-15"), day, readings) == frozenset()  # its end moved
+    starts = {f"<{new}> {TYPE} <https://w3id.org/bepgraph/ontology#AgreementInForce> ."}
+    later = frozenset(common | starts | {_line(new, "startDate", _day("2003-10-01"))})
+    assert _settled(later, frozenset(common), day, readings) == later - common
+    sooner = frozenset(common | starts | {_line(new, "startDate", _day("2003-09-30"))})
+    assert _settled(sooner, frozenset(common), day, readings) == frozenset()
+    other = "urn:x:status/A"  # not an interval the table declares
+    status = frozenset(common | {f"<{other}> {TYPE} <https://w3id.org/bepgraph/ontology#TrusteeStatus> .",
+                                 _line(other, "endDate", _day("2004-01-01"))})
+    assert _settled(status, frozenset(common), day, readings) == frozenset()
+
+
+@pytest.mark.parametrize(("table", "reason"), [
+    ('[rules."BEP-99"]\nreads = "focus-date"', "not a rule of the catalogue"),
+    ('[rules."BEP-1.3"]\nreads = "always"', "not 'focus-date' or 'dated-through'"),
+    ('[rules."BEP-2.2"]\nreads = "dated-through"', "names no `affected` query"),
+    ('[rules."BEP-2.2"]\nreads = "dated-through"\naffected = "internal/no-such-query"', "no query named"),
+    ('[intervals.AgreementInForce]\nstart = "startDate"', "needs start and end"),
+    ('[rules."BEP-1.3"\nreads = 1', "table.toml"),
+])
+def test_a_malformed_readings_table_is_refused_with_its_reason(table: str, reason: str) -> None:
+    with pytest.raises(BepgraphError, match=reason.replace("(", r"\(").replace("`", "`")) as caught:
+        parse_readings(table, "table.toml")
+    assert reason in str(caught.value)

@@ -44,6 +44,7 @@ from functools import lru_cache
 import pyoxigraph as ox
 
 from ..errors import ParameterError
+from ..namespaces import XSD
 from ..private_copy import can_fork, in_private_copy
 from ..sparql import find_query
 from ..store import Store
@@ -51,6 +52,7 @@ from .compile import Compiled
 from .derive import DERIVED_GRAPH, derived_lines
 from .engine import ShapeResult, focus_blocks, in_order, run_constraint, subclasses_of
 from .cache import answers
+from .readings import DATED_THROUGH, FOCUS_DATE, Readings, dated_readings
 from .run import (Validation, _batched, _shapes, _validation_of, _warm, cached_validation, derived_triples,
                   run_validation)
 
@@ -65,6 +67,7 @@ _CUT = "?date <= ?asOf"
 _FOCUS_DATE = re.compile(r"[?$]this\b[^.{}]*?(?<![/^\w:])bep:date\s+\?date\b")  # its own date, not a path's
 _PROJECTION = re.compile(r"SELECT[^{]*", re.IGNORECASE)
 # a triple pattern whose predicate is a variable (sh:closed, ?s ?p ?o): it may read any derived term
+_GROUP_BY = re.compile(r"\bGROUP\s+BY(?:\s+[?$]\w+)+", re.IGNORECASE)  # its variables are no triple pattern
 _ANY_PREDICATE = re.compile(r"(?<![\w(])[?$]\w+\s+[?$]\w+\s+[?$<\"\w]")
 
 
@@ -128,7 +131,7 @@ def _cut_only(text: str) -> bool:
 @lru_cache(maxsize=None)
 def _reading(c: Compiled) -> _Reading:
     dated = "asOf" in c.text
-    where = _PROJECTION.sub(" ", c.text)
+    where = _GROUP_BY.sub(" ", _PROJECTION.sub(" ", c.text))
     names = None if _ANY_PREDICATE.search(where) else frozenset(_NAME.findall(c.text))
     return _Reading(names, dated, dated and c.sparql and _cut_only(c.text))
 
@@ -136,16 +139,28 @@ def _reading(c: Compiled) -> _Reading:
 ANY_CLASS = "*"  # a subject the derived graph gives no class: any pattern naming the term may match it
 
 
-def _changed_terms(before: frozenset[str], after: frozenset[str]) -> dict[str, set[str]] | None:
+def _triple(line: str) -> ox.Triple:
+    quad = next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES)))  # in the default graph
+    return ox.Triple(quad.subject, quad.predicate, quad.object)
+
+
+def _classes(lines: frozenset[str]) -> dict[str, set[str]]:
+    """The rdf:type objects (IRI texts) of each subject (its text) of the N-Triples *lines*."""
+    classes: dict[str, set[str]] = {}
+    for line in lines:
+        if f"<{RDF_TYPE}>" in line:
+            t = _triple(line)
+            classes.setdefault(str(t.subject), set()).add(str(t.object))
+    return classes
+
+
+def _changed_terms(before: frozenset[str], after: frozenset[str],
+                   left_out: frozenset[str] = frozenset()) -> dict[str, set[str]] | None:
     """The ontology terms of the derived triples that differ (a predicate, the class of the subject), each
     with the classes of the subjects it changed on; None when a differing triple's predicate is outside
-    the ontology (every constraint may read it)."""
-    changed = [next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES))) for line in before ^ after]
-    classes: dict[str, set[str]] = {}
-    for line in before | after:
-        if f"<{RDF_TYPE}>" in line:
-            t = next(iter(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES)))
-            classes.setdefault(str(t.subject), set()).add(str(t.object))
+    the ontology (every constraint may read it). The differing lines in *left_out* are not counted."""
+    changed = [_triple(line) for line in (before ^ after) - left_out]
+    classes = _classes(before | after)
     terms: dict[str, set[str]] = {}
     for t in changed:
         predicate = t.predicate.value
@@ -156,11 +171,55 @@ def _changed_terms(before: frozenset[str], after: frozenset[str]) -> dict[str, s
         of = classes.get(str(t.subject)) or {ANY_CLASS}
         if predicate.startswith(ONTOLOGY):
             terms.setdefault(predicate[len(ONTOLOGY):], set()).update(of)
-        for cls in of - {ANY_CLASS}:
+        # a class term changes with a node's rdf:type (a node of the class comes or goes); another triple of
+        # the node is read only through its predicate, counted above
+        for cls in (of - {ANY_CLASS}) if predicate == RDF_TYPE else ():
             if not cls.startswith(f"<{ONTOLOGY}"):
                 return None
             terms.setdefault(cls[len(ONTOLOGY) + 1:-1], set()).add(ANY_CLASS)
     return terms
+
+
+_DAY = re.compile(r'^"(\d{4}-\d{2}-\d{2})"\^\^<http://www.w3.org/2001/XMLSchema#date>$')
+
+
+def _day_of(term: str) -> date | None:
+    m = _DAY.match(term)
+    return date.fromisoformat(m.group(1)) if m else None
+
+
+def _settled(later: frozenset[str], earlier: frozenset[str], day: date, readings: Readings) -> frozenset[str]:
+    """The differing derived lines that only say an interval (readings.intervals) ends after *day* or starts
+    after it: an interval open as of *day* that the later derivation ends after *day* (its end and what
+    comes with the end added, nothing else of it changed), or one the earlier derivation lacks whole that
+    starts after *day*. Seen from any day up to *day*, these intervals are the same at both dates."""
+    prefix = f"<{ONTOLOGY}"
+    classes = _classes(later | earlier)
+    by_subject: dict[str, list[str]] = {}
+    for line in later ^ earlier:
+        by_subject.setdefault(line.split(" ", 1)[0], []).append(line)
+    earlier_subjects = {line.split(" ", 1)[0] for line in earlier}
+    out: set[str] = set()
+    for subject, lines in by_subject.items():
+        kinds = [k[len(prefix):-1] for k in classes.get(subject, ()) if k.startswith(prefix)]
+        if len(kinds) != 1 or kinds[0] not in readings.intervals:
+            continue  # not an interval
+        interval = readings.intervals[kinds[0]]
+        if subject not in earlier_subjects:  # new at the later date: it must start after *day*
+            starts = [_day_of(str(_triple(line).object)) for line in lines
+                      if line.split(" ", 2)[1] == f"{prefix}{interval.start}>"]
+            if len(starts) == 1 and starts[0] is not None and starts[0] > day:
+                out.update(lines)
+            continue
+        # open as of *day*, ended after it: its end and what comes with the end are new (what else of it
+        # changed stays counted, for the rules that read it)
+        ending = [line for line in lines if line.split(" ", 2)[1] in
+                  {f"{prefix}{name}>" for name in {interval.end} | interval.with_end}]
+        ends = [_day_of(str(_triple(line).object)) for line in ending
+                if line.split(" ", 2)[1] == f"{prefix}{interval.end}>"]
+        if (all(line in later for line in ending) and len(ends) == 1 and ends[0] is not None and ends[0] > day):
+            out.update(ending)
+    return frozenset(out)
 
 
 _STATEMENT = re.compile(r"[^.{}]+")
@@ -172,12 +231,46 @@ def _patterns(c: Compiled) -> str:
     return _replaced(c.query(None, {k: [k] for k in c.target_classes}), _CALL, "()", lambda _: " . ")
 
 
+def _classes_asked(statement: str, subject: str) -> set[str]:
+    """The classes (local names) *statement* asks its subject *subject* to have."""
+    return set(re.findall(r"(?:^|;)\s*(?:" + re.escape(subject) + r"\s+)?(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)",
+                          statement.strip()))
+
+
+def _scoped_statements(text: str) -> list[tuple[str, int, bool]]:
+    """The statements of a query's patterns, each with its depth of groups (1: the outer WHERE group) and
+    whether it lies in a sub-select."""
+    out: list[tuple[str, int, bool]] = []
+    stack: list[bool] = []  # for each open group: inside a sub-select
+    for m in re.finditer(r"[{}]|[^{}]+", text):
+        token = m.group(0)
+        if token == "{":
+            stack.append(bool(re.match(r"\s*SELECT\b", text[m.end():], re.IGNORECASE)) or (stack[-1] if stack else False))
+        elif token == "}":
+            if stack:
+                stack.pop()
+        else:
+            out += [(st, len(stack), bool(stack and stack[-1])) for st in _STATEMENT.findall(token) if st.strip()]
+    return out
+
+
+def _top_level_classes(statements: list[tuple[str, int, bool]]) -> dict[str, set[str]]:
+    """For each variable, the classes asked of it in the outer WHERE group itself (not a nested group)."""
+    top: dict[str, set[str]] = {}
+    for statement, depth, in_subselect in statements:
+        words = statement.split()
+        if depth == 1 and not in_subselect and words and words[0].startswith("?"):
+            top.setdefault(words[0], set()).update(_classes_asked(statement, words[0]))
+    return top
+
+
 def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
     """For each pattern of *c* whose predicate is ``bep:term``: the classes its subject is asked to have
     (IRI texts), None when the query does not say (a path, a subject of no stated class)."""
     out: list[set[str] | None] = []
-    text = _patterns(c)
-    for statement in _STATEMENT.findall(text):
+    statements = _scoped_statements(_patterns(c))
+    top = _top_level_classes(statements)
+    for statement, _, in_subselect in statements:
         if not re.search(r"(?<![\w:/])bep:" + re.escape(term) + r"(?![\w-])", statement):
             continue
         if re.search(r"/\s*\^?bep:" + re.escape(term) + r"\b|bep:" + re.escape(term) + r"\s*(?:[/*+|]|\?(?![\w]))", statement):
@@ -187,10 +280,11 @@ def _subject_classes(c: Compiled, term: str) -> list[set[str] | None]:
         if subject in ("$this", "?this"):
             out.append(set(c.target_classes) or None)
         elif subject.startswith("?"):
-            # only a class asked in the same statement binds this very match (one elsewhere may sit in
-            # an OPTIONAL, a NOT EXISTS or another branch)
-            found = set(re.findall(r"(?:^|;)\s*(?:" + re.escape(subject) + r"\s+)?(?:a|rdf:type)\s+bep:([A-Za-z_][\w-]*)",
-                                   statement.strip()))
+            # a class asked in the same statement binds this very match; so does one asked of the variable
+            # in the query's own top-level group: every solution binds it to a node of that class, and a
+            # pattern of it in an OPTIONAL, a UNION branch, a NOT EXISTS or a MINUS only counts for nodes
+            # that join with that binding (not inside a sub-select: its variables are its own)
+            found = _classes_asked(statement, subject) or (set() if in_subselect else top.get(subject, set()))
             out.append({f"<{ONTOLOGY}{k}>" for k in found} or None)
         else:
             out.append(None)
@@ -218,6 +312,8 @@ class Steps:
     whole: int = 0  # run again over every focus node
     cut: int = 0  # the later date's results of the focus nodes dated on or before this date
     kept: int = 0  # the later date's results
+    declared: int = 0  # of the cut ones: by the rule's reading in shapes/dated-readings.toml (focus-date)
+    focused: int = 0  # kept: its dated-through reading says none of its focus nodes can change
 
 
 def _focus_dates(copy: Store, focus: set[str], known: dict[str, set[date]]) -> dict[str, set[date]]:
@@ -269,32 +365,67 @@ def _judged_back(copy: Store, latest: Validation, days: Sequence[date]) -> tuple
     constraints = list(_shapes().constraints)
     subclasses = subclasses_of(copy, frozenset().union(*(c.target_classes for c in constraints)))
     raw = _of_each_constraint(copy, latest, constraints, subclasses)
-    out, steps, dates = [], Steps(), {}  # type: ignore[var-annotated]
-    lines = latest.derived
+    readings = dated_readings()
+    out: list[Validation] = []
+    steps = Steps()
+    dates: dict[str, set[date]] = {}
+    lines, later = latest.derived, latest.report.as_of
     for day in sorted(days, reverse=True):
         now = _derive(copy, day)
         terms = _changed_terms(lines, now)
+        settled = _changed_terms(lines, now, _settled(lines, now, day, readings))
         for i, c in enumerate(constraints):
-            reading, before = _reading(c), raw[i]
-            if (before is None or terms is None or reading.names is None or (reading.dated and not reading.cut)
-                    or _reads_change(c, reading, terms)):
+            reading, before, declared = _reading(c), raw[i], readings.by_shape.get(c.shape)
+            if before is None or terms is None or reading.names is None:
                 raw[i] = run_constraint(copy, c, subclasses)
                 steps.whole += 1
-            elif reading.cut:
-                when = _focus_dates(copy, {r.focus for r in before}, dates)
-                if any(len(when[r.focus]) != 1 for r in before):  # two dates: which solution is whose
+            elif (declared is not None and declared.reads == FOCUS_DATE and reading.dated and settled is not None
+                  and not _reads_change(c, reading, settled)):
+                raw[i] = _cut(copy, c, subclasses, before, day, dates, steps)
+                steps.declared += 1
+            elif (declared is not None and declared.reads == DATED_THROUGH and declared.affected is not None
+                  and not _reads_change(c, reading, terms)):
+                # none of its focus nodes can change: its results are kept; else it is run whole (a run
+                # focused on the ones that can is no cheaper: its aggregate is evaluated whole per block)
+                if _affected(copy, declared.affected, day, later):
                     raw[i] = run_constraint(copy, c, subclasses)
                     steps.whole += 1
                 else:
-                    raw[i] = [r for r in before if min(when[r.focus]) <= day]
-                    steps.cut += 1
+                    steps.focused += 1
+            elif (reading.dated and not reading.cut) or _reads_change(c, reading, terms):
+                raw[i] = run_constraint(copy, c, subclasses)
+                steps.whole += 1
+            elif reading.cut:
+                raw[i] = _cut(copy, c, subclasses, before, day, dates, steps)
             else:
                 steps.kept += 1
         validation = _validation_of(copy, day, in_order(r for found in raw for r in found or ()), None)
         validation.derived = now
         out.append(validation)
-        lines = now
+        lines, later = now, day
     return out, steps
+
+
+def _cut(copy: Store, c: Compiled, subclasses: dict[str, list[str]], before: list[ShapeResult], day: date,
+         dates: dict[str, set[date]], steps: Steps) -> list[ShapeResult]:
+    """The later date's results *before* of the focus nodes dated on or before *day* (run whole when a
+    focus node has two dates: which solution is whose is not known)."""
+    when = _focus_dates(copy, {r.focus for r in before}, dates)
+    if any(len(when[r.focus]) != 1 for r in before):
+        steps.whole += 1
+        return run_constraint(copy, c, subclasses)
+    steps.cut += 1
+    return [r for r in before if min(when[r.focus]) <= day]
+
+
+def _affected(copy: Store, query: str, after: date, until: date) -> bool:
+    """Whether a dated-through rule may judge some focus node differently as of *after* than as of *until*."""
+    xsd_date = ox.NamedNode(XSD + "date")
+    answer = copy.query(find_query(query).text, {"after": ox.Literal(after.isoformat(), datatype=xsd_date),
+                                                 "until": ox.Literal(until.isoformat(), datatype=xsd_date)})
+    if not isinstance(answer, ox.QueryBoolean):
+        raise ParameterError(f"the query {query} named in shapes/dated-readings.toml is not an ASK query")
+    return bool(answer)
 
 
 def run_validations(store: Store, days: Sequence[date], latest: Validation | None = None,
@@ -320,7 +451,8 @@ def run_validations(store: Store, days: Sequence[date], latest: Validation | Non
     runs, done = in_private_copy(store, lambda copy: _judged_back(copy, last, earlier),
                                  f"the validations as of {', '.join(d.isoformat() for d in earlier)}")
     if steps is not None:
-        steps.whole, steps.cut, steps.kept = steps.whole + done.whole, steps.cut + done.cut, steps.kept + done.kept
+        for name in ("whole", "cut", "kept", "declared", "focused"):
+            setattr(steps, name, getattr(steps, name) + getattr(done, name))
     return {**dict(zip(sorted(earlier, reverse=True), runs)), wanted[-1]: last}
 
 

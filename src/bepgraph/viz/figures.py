@@ -103,6 +103,9 @@ def figure(graph: nx.MultiDiGraph, rankdir: str = "LR") -> graphviz.Digraph:
 def render_svg(graph: nx.MultiDiGraph, rankdir: str = "LR") -> bytes:
     """The figure as SVG; Graphviz's ``dot`` program must be installed (Debian: graphviz)."""
     try:
-        return figure(graph, rankdir).pipe(format="svg")
+        svg = figure(graph, rankdir).pipe(format="svg")
     except graphviz.ExecutableNotFound as exc:
         raise BepgraphError("Graphviz's `dot` was not found: install Graphviz (apt-get install graphviz)") from exc
+    if not isinstance(svg, bytes):  # graphviz is untyped; pipe() without an encoding gives bytes
+        raise BepgraphError(f"Graphviz gave {type(svg).__name__}, not the SVG's bytes")
+    return svg

@@ -28,6 +28,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import networkx as nx
+import pyoxigraph as ox
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -36,6 +37,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import (CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate,
                                 Spacer, Table, TableStyle)
+from reportlab.pdfgen.canvas import Canvas
 from svglib.svglib import svg2rlg
 
 from ..errors import BepgraphError, ParameterError
@@ -55,7 +57,7 @@ from .pack_figures import MIN_PT, heat_map_drawing, sankey_drawing, timeline_dra
 from .pack_saved import check_saved_dates, missing_quarters, required, saved_source
 from .review import TRUST_WIDE, Changes, changes_since, family_rows, heat_map
 from .sankey import sankey
-from .views import Period
+from .views import Period, constructed
 
 __all__ = ["PAPERS", "PackSummary", "build_pack"]
 
@@ -124,7 +126,7 @@ class _Heading(Paragraph):
 
 class _Doc(SimpleDocTemplate):
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.pages: dict[str, int] = {}
 
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 (reportlab's hook)
@@ -218,7 +220,7 @@ def _plan_sentence(f: _Facts) -> str:
     ended = [c for c in cal.continuances if c.until is not None and c.until <= f.as_of]
     sentence = f"As of {f.as_of} the plan is in effect for {effect} of the {f.series} series."
     if not effect and ended:
-        last = max(ended, key=lambda c: c.until)  # type: ignore[arg-type,return-value]
+        last = max(ended, key=lambda c: c.until or date.min)  # every one ended: until is set
         sentence = (f"As of {f.as_of} the plan is in effect for none of the {f.series} series: "
                     f"its last interval ended on {last.until} ({last.end_reason or 'ended'}).")
     return sentence
@@ -240,7 +242,8 @@ def _summary(f: _Facts, pages: dict[str, int], frame: _Frame) -> list[Flowable]:
         out.append(_p(f"Since the previous review ({ch.since}): {len(ch.new)} new, {len(ch.resolved)} resolved and "
                       f"{len(ch.persisting)} persisting findings, matched by rule and the entity concerned.", _BODY))
     rows = family_rows(f.report, f.changes)
-    head = ["rule family", "plan", "violations", "warnings"] + (["new", "resolved", "persisting"] if f.changes else [])
+    head: list[object] = ["rule family", "plan", "violations", "warnings"]
+    head += ["new", "resolved", "persisting"] if f.changes else []
     data: list[list[object]] = [head]
     for r in rows:
         line: list[object] = [r.family, r.citation, str(r.violations), str(r.warnings)]
@@ -248,7 +251,7 @@ def _summary(f: _Facts, pages: dict[str, int], frame: _Frame) -> list[Flowable]:
             line += [str(r.new), str(r.resolved), str(r.persisting)]
         data.append(line)
     if len(data) == 1:
-        data.append(["—", "no rule is broken as of this date", "0", "0"] + (["0", "0", "0"] if f.changes else []))
+        data.append(["—", "no rule is broken as of this date", "0", "0", *(["0", "0", "0"] if f.changes else [])])
     widths = [24 * mm, 34 * mm, 20 * mm, 20 * mm] + ([18 * mm, 18 * mm, 20 * mm] if f.changes else [])
     out += [_Heading("summary-families", "Findings by rule family", _H2),
             Table(data, colWidths=widths, style=_GRID, repeatRows=1, hAlign="LEFT")]
@@ -342,7 +345,7 @@ def _money(f: _Facts, money: nx.MultiDiGraph, frame: _Frame) -> list[Flowable]:
                   f"{len(c.brokers)} brokers; Herfindahl-Hirschman index {c.hhi:,.0f} of 10,000 "
                   f"(above 2,500 regulators call a market highly concentrated).", _BODY))
     tallest = min(frame.height * 0.7, 520.0)
-    needed = 70.0 + max(Counter(int(n["column"]) for n in flows["nodes"]).values()) * 33.0  # type: ignore[union-attr,call-overload]
+    needed = 70.0 + max(Counter(n["column"] for n in flows["nodes"]).values()) * 33.0
     drawing = _Elastic(lambda h: sankey_drawing(flows, frame.width, h), low=min(needed, tallest), high=tallest,
                        reserve=150.0)
     spent = sum(float(a["amount"]) for *_, a in money.edges(data=True) if a.get("relation") == "spent")
@@ -409,7 +412,7 @@ def _governance(m: GovernanceMatrix, frame: _Frame) -> list[Flowable]:
     fill = {"for": "#dafbe1", "remote": "#fff8c5", "dissent": "#ffebe9", "none": "#f6f8fa"}
     for chunk in chunks:
         start = shown.index(chunk[0]) if chunk else 0
-        head = ["trustee", f"status as of {m.as_of}"] + [f"{c.day}\n{c.matters} plan matters" for c in chunk]
+        head: list[object] = ["trustee", f"status as of {m.as_of}", *(f"{c.day}\n{c.matters} plan matters" for c in chunk)]
         data: list[list[object]] = [head]
         style = list(_GRID.getCommands())
         for i, (t, row) in enumerate(zip(m.trustees, m.cells), start=1):
@@ -462,7 +465,7 @@ def _structure(structure: nx.MultiDiGraph, frame: _Frame) -> list[Flowable]:
 
 
 def _calendar(cal: Calendar, frame: _Frame) -> list[Flowable]:
-    reps: list[list[object]] = [["quarter", "due by", "report", "delivered"]] + [
+    reps: list[list[str]] = [["quarter", "due by", "report", "delivered"]] + [
         [r.quarter, r.deadline.isoformat(), r.report or "MISSING", r.delivered.isoformat() if r.delivered else "—"]
         for r in cal.reports]
     missing = ", ".join(r.quarter for r in cal.missing) or "none"
@@ -502,8 +505,9 @@ def _findings(report: Report, frame: _Frame) -> list[Flowable]:
 def _sources(store: Store) -> list[tuple[str, str, str]]:
     """The graphs loaded, with their digests and load times (graph/meta): what the pack was made from."""
     found: dict[str, dict[str, str]] = defaultdict(dict)
-    for t in store.query(find_query("viz/generation-construct").text):  # type: ignore[union-attr]
-        found[t.subject.value][t.predicate.value.rsplit("#", 1)[-1]] = t.object.value  # type: ignore[union-attr]
+    for t in constructed(store.query(find_query("viz/generation-construct").text)):
+        if isinstance(t.subject, ox.NamedNode) and isinstance(t.object, ox.Literal):
+            found[t.subject.value][t.predicate.value.rsplit("#", 1)[-1]] = t.object.value
     return sorted((g.rsplit("/graph/", 1)[-1], v.get("sha256", ""), v.get("generatedAtTime", "")[:19])
                   for g, v in found.items())
 
@@ -527,8 +531,8 @@ def _about(f: _Facts, generated: date, sources: list[tuple[str, str, str]], fram
                "are in the project's docs/rules.md.", _BODY), *table]
 
 
-def _footer(paper: tuple[float, float], as_of: date):  # type: ignore[no-untyped-def]
-    def draw(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+def _footer(paper: tuple[float, float], as_of: date) -> Callable[[Canvas, _Doc], None]:
+    def draw(canvas: Canvas, doc: _Doc) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", MIN_PT)
         canvas.drawString(MARGIN, 8 * mm, f"JNL Series Trust — Brokerage Enhancement Plan — board pack as of {as_of}")

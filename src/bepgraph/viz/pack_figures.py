@@ -16,6 +16,8 @@ from reportlab.graphics.shapes import Drawing, Line, Path, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from .sankey import Sankey, SankeyNode
+
 __all__ = ["MIN_PT", "heat_map_drawing", "sankey_drawing", "timeline_drawing"]
 
 MIN_PT = 8.0
@@ -56,26 +58,24 @@ def _legend(d: Drawing, x: float, y: float, items: Sequence[tuple[str, colors.Co
         x += 24 + stringWidth(label, FONT, MIN_PT)
 
 
-def sankey_drawing(data: dict[str, object], width: float, height: float) -> Drawing:
+def sankey_drawing(data: Sankey, width: float, height: float) -> Drawing:
     """The money flow of :func:`bepgraph.viz.sankey.sankey` as bands between five columns, amounts on the nodes."""
-    nodes: list[dict[str, object]] = data["nodes"]  # type: ignore[assignment]
-    links: list[dict[str, object]] = data["links"]  # type: ignore[assignment]
-    columns: list[str] = data["columns"]  # type: ignore[assignment]
+    nodes, links, columns = data["nodes"], data["links"], data["columns"]
     d = Drawing(width, height)
     top, bottom, line = height - 34, 22, MIN_PT + 1.5
     node_w = 8.0
     label_room = (width - 5 * node_w) / 5 - 6
-    names = {str(n["id"]): _lines(str(n["label"]), label_room) for n in nodes}
-    by_column: dict[int, list[dict[str, object]]] = {i: [] for i in range(len(columns))}
+    names = {n["id"]: _lines(n["label"], label_room) for n in nodes}
+    by_column: dict[int, list[SankeyNode]] = {i: [] for i in range(len(columns))}
     for n in nodes:
-        by_column[int(n["column"])].append(n)  # type: ignore[call-overload]
+        by_column[n["column"]].append(n)
     for members in by_column.values():
-        members.sort(key=lambda n: -float(n["value"]))  # type: ignore[arg-type]
+        members.sort(key=lambda n: -n["value"])
     usable = top - bottom - 4
     # each column's nodes as far apart as its longest name (up to three lines) and an amount need
-    pads = {col: (max((len(names[str(n["id"])]) for n in m), default=1) + 1) * line + 2
+    pads = {col: (max((len(names[n["id"]]) for n in m), default=1) + 1) * line + 2
             for col, m in by_column.items()}
-    ky = min(((usable - (len(m) - 1) * pads[col]) / sum(float(n["value"]) for n in m)  # type: ignore[arg-type]
+    ky = min(((usable - (len(m) - 1) * pads[col]) / sum(n["value"] for n in m)
               for col, m in by_column.items() if m), default=1.0)
     ky = max(ky, 0.0)
     pos: dict[str, tuple[float, float, float]] = {}  # id -> x, y top, height
@@ -84,14 +84,14 @@ def sankey_drawing(data: dict[str, object], width: float, height: float) -> Draw
         d.add(String(x, height - 8, _fit(columns[col], label_room), fontName="Helvetica-Bold", fontSize=MIN_PT))
         y = top
         for n in members:
-            h = max(float(n["value"]) * ky, 0.8)  # type: ignore[arg-type]
-            pos[str(n["id"])] = (x, y, h)
+            h = max(n["value"] * ky, 0.8)
+            pos[n["id"]] = (x, y, h)
             y -= h + pads[col]
     out_at = {k: v[1] for k, v in pos.items()}
     in_at = dict(out_at)
-    for link in sorted(links, key=lambda l: (pos[str(l["source"])][1] * -1, pos[str(l["target"])][1] * -1)):
-        s, t = str(link["source"]), str(link["target"])
-        thick = float(link["value"]) * ky  # type: ignore[arg-type]
+    for link in sorted(links, key=lambda l: (pos[l["source"]][1] * -1, pos[l["target"]][1] * -1)):
+        s, t = link["source"], link["target"]
+        thick = link["value"] * ky
         sx, tx = pos[s][0] + node_w, pos[t][0]
         sy, ty = out_at[s], in_at[t]
         out_at[s] -= thick
@@ -107,12 +107,12 @@ def sankey_drawing(data: dict[str, object], width: float, height: float) -> Draw
         band.closePath()
         d.add(band)
     for n in nodes:
-        x, y, h = pos[str(n["id"])]
-        severity = n.get("severity")
+        x, y, h = pos[n["id"]]
+        severity = n["severity"]
         d.add(Rect(x, y - h, node_w, h, fillColor=colors.HexColor(_SHADE.get(str(n["kind"]), "#8c959f")),
                    strokeColor=RED if severity == "violation" else AMBER if severity == "warning" else colors.black,
                    strokeWidth=1.5 if severity else 0.3))
-        lines = names[str(n["id"])] + [f"{float(n['value']):,.0f}"]  # type: ignore[arg-type]
+        lines = names[n["id"]] + [f"{n['value']:,.0f}"]
         mid_y = y - h / 2 + (len(lines) * line) / 2 - MIN_PT
         for i, text in enumerate(lines):
             d.add(String(x + node_w + 3, mid_y - i * line, text, fontName=FONT, fontSize=MIN_PT,

@@ -22,10 +22,10 @@ from decimal import Decimal
 import networkx as nx
 import pyoxigraph as ox
 
-from ..errors import ParameterError
+from ..errors import ParameterError, StoreError
 from ..namespaces import DCTERMS, RDFS, XSD, split_entity_iri
 from ..sparql import find_query
-from ..store import Store
+from ..store import QueryResult, Store
 
 __all__ = [
     "VIEWS",
@@ -111,7 +111,7 @@ def build_view(store: Store, name: str, as_of: date, period: Period | None = Non
     bound = {k: v for k, v in bindings.items() if k in used}
 
     def read(source: Store) -> nx.MultiDiGraph:
-        return to_networkx(source.query(query.text, bound))  # type: ignore[arg-type]
+        return to_networkx(constructed(source.query(query.text, bound)))
 
     if view.derived:
         from ..validation.overlay import with_derived
@@ -149,13 +149,23 @@ _MANY = {"reason", "restsOn"}
 def _add(attrs: dict[str, object], key: str, value: object) -> None:
     if key in _MANY:
         bag = attrs.setdefault(key, [])
-        if value not in bag:  # type: ignore[operator]
-            bag.append(value)  # type: ignore[union-attr]
+        assert isinstance(bag, list)  # only _add writes these keys, always as a list
+        if value not in bag:
+            bag.append(value)
     elif key not in attrs or str(value) < str(attrs[key]):
         attrs[key] = value  # one value per key, chosen the same way every run
 
 
-def _node_name(term: ox.NamedNode | ox.BlankNode) -> str:
+def constructed(result: QueryResult) -> Iterable[ox.Triple]:
+    """The triples of a CONSTRUCT query's *result* (a store that answered otherwise broke the protocol)."""
+    if isinstance(result, (ox.QuerySolutions, ox.QueryBoolean)):
+        raise StoreError("the store answered a CONSTRUCT query with solutions, not triples")
+    return result
+
+
+def _node_name(term: ox.NamedNode | ox.BlankNode | ox.Triple) -> str:
+    if isinstance(term, ox.Triple):  # RDF-star: no view's CONSTRUCT makes one
+        raise ValueError(f"a view's graph has a quoted triple as a node: {term}")
     return term.value if isinstance(term, ox.NamedNode) else "_:" + term.value
 
 
@@ -200,8 +210,8 @@ def to_networkx(triples: Iterable[ox.Triple]) -> nx.MultiDiGraph:
     for name, attrs in sorted(edges.items(), key=lambda e: (repr(sorted(e[1].items())), e[0])):
         source, target = str(attrs.pop("source")), str(attrs.pop("target"))
         graph.add_edge(source, target, key=name, **attrs)
-    for s, o, relation in sorted(plain):
-        graph.add_edge(s, o, key=relation, relation=relation)
+    for subject, target, relation in sorted(plain):
+        graph.add_edge(subject, target, key=relation, relation=relation)
     for name, attrs in graph.nodes(data=True):
         found = split_entity_iri(name)
         if found:
