@@ -75,6 +75,13 @@ def _open(args: argparse.Namespace, load: bool) -> Store:
 def cmd_load(args: argparse.Namespace) -> int:
     store = open_store(args.store, _remote())
     try:
+        if args.recover:
+            dropped = store.recover()
+            for graph in dropped:
+                print(f"dropped {graph}: written by a load that never committed")
+            if not args.bundles:  # recovering only: the example bundle is not loaded in passing
+                print(f"{store.location}: {len(dropped)} graph(s) of an unfinished load dropped")
+                return EXIT_OK
         report = load_all(store, args.bundles or None, args.plan, progress=sys.stderr.isatty())
         print(f"loaded {report.filing.title} ({len(report.filing.series)} series) into {store.location}")
         for graph, rows in report.rows.items():
@@ -273,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("load", help="read the filing and bundles into a store and report what went where")
     _add_sources(p)
+    p.add_argument("--recover", action="store_true",
+                   help="first drop what a killed load left on a SPARQL server (the graphs its journal names); "
+                        "with no BUNDLE, only that. Only when no other load into that server is running")
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("query", help="run a named query from queries/ or a .rq file")

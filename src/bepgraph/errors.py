@@ -11,6 +11,7 @@ in one place and never shows a traceback::
     │   └── ParameterError    a query parameter or option is malformed
     ├── QueryError            a SPARQL query could not be run (syntax, unknown name, timeout)
     └── StoreError            the RDF store could not be opened or reached
+        └── LoadUnderWay      a SPARQL server holds a load that has not committed
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "BundleError",
     "FilingError",
     "InputError",
+    "LoadUnderWay",
     "ParameterError",
     "Problem",
     "QueryError",
@@ -99,3 +101,7 @@ class StoreUnreachable(StoreError):
     def __init__(self, detail: str, timed_out: bool = False) -> None:
         super().__init__(detail)
         self.timed_out = timed_out
+
+
+class LoadUnderWay(StoreError):
+    """A SPARQL server holds a load that has not committed (under way, or killed): nothing is read from it."""

@@ -268,7 +268,8 @@ def load_all(
             small.append((ONTOLOGY_GRAPH, _ontology_lines(), where, sha))
     report = LoadReport(filing=filing)
     sources: list[BundleSource] = []
-    with bulk_target(store) as target:  # the server's own bulk loader, when one is configured
+    # the load's own reads see what it has written; a server's other readers are refused until the commit
+    with store.loading(), bulk_target(store) as target:  # the server's own bulk loader, when one is configured
         load = _Load(target, [g for g, *_ in small] + graphs)
         try:
             for graph, lines, where, sha in small:

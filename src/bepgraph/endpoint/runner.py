@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import StoreError, StoreUnreachable
+from ..errors import LoadUnderWay, StoreError, StoreUnreachable
 from ..raw_writes import apply as raw_apply
 from ..store import Store
 from .derived import DerivedGraphsRefused, answer_with_derived_graphs, named_derived_dates, refuse_derived_graphs
@@ -175,6 +175,8 @@ class QueryRunner:
                 raise ProtocolError(503, f"the query was stopped after {self.timeout_s:g} s (the query timeout)",
                                     "QueryTimeout") from None
             raise ProtocolError(502, f"the SPARQL server could not be reached: {exc}", "StoreError") from None
+        except LoadUnderWay as exc:
+            raise ProtocolError(503, str(exc), "LoadUnderWay") from None
         if response.status >= 400:
             raise ProtocolError(400 if response.status < 500 else 502, response.body.decode(errors="replace")
                                 .strip()[:1000])

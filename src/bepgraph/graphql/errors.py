@@ -2,8 +2,10 @@
 
 Expected outcomes (an unknown series) are types in the schema; a malformed
 argument (a page too large, a cursor of another list) is a
-:class:`UserInputError`, shown as it is. Every other exception is an
-internal fault and is masked by :func:`should_mask_error`.
+:class:`UserInputError`, shown as it is; so is a store that refuses to be
+read while a load is unfinished (:class:`LoadUnderWay`: the client asks again
+later). Every other exception is an internal fault and is masked by
+:func:`should_mask_error`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
-from ..errors import InputError
+from ..errors import InputError, LoadUnderWay
 
 __all__ = ["NotFound", "UserInputError", "should_mask_error"]
 
@@ -28,8 +30,9 @@ class NotFound:
 
 
 def should_mask_error(error: GraphQLError) -> bool:
-    """Mask internal faults; keep GraphQL's own errors (syntax, validation, limits) and the client's."""
+    """Mask internal faults; keep GraphQL's own errors (syntax, validation, limits), the client's, and a
+    store's refusal to be read mid-load."""
     original = error.original_error
     if original is None:
         return False
-    return not isinstance(original, (UserInputError, InputError))
+    return not isinstance(original, (UserInputError, InputError, LoadUnderWay))

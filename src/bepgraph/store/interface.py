@@ -11,7 +11,7 @@ import functools
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import IO, Hashable
 
@@ -121,6 +121,15 @@ class Store(ABC):
         """
         return self.scratch_graph()
 
+    def loading(self) -> AbstractContextManager[object]:
+        """Held by a load around its own reads and writes: they see the graphs it has not yet committed.
+
+        Only a store that other processes read while a load runs (a SPARQL
+        server) needs it: its other readers are refused while a load's
+        journal is open (see :class:`~bepgraph.store.remote.RemoteStore`).
+        """
+        return nullcontext()
+
     def begin_load(self, graphs: Sequence[str]) -> None:
         """Note *graphs* as written by a load that has not committed, so that a crash drops them."""
         if graphs:
@@ -140,12 +149,13 @@ class Store(ABC):
 
     def recover(self) -> list[str]:
         """Drop what a load that never committed left behind (killed mid-way); returns those graphs."""
-        if JOURNAL not in self.named_graphs():
-            return []
-        rows = solutions(self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{PENDING}> ?g }} }}"))
-        graphs = sorted(row["g"].value for row in rows)
-        self.abort(graphs)
-        return graphs
+        with self.loading():
+            if JOURNAL not in self.named_graphs():
+                return []
+            rows = solutions(self.query(f"SELECT ?g WHERE {{ GRAPH <{JOURNAL}> {{ ?j <{PENDING}> ?g }} }}"))
+            graphs = sorted(row["g"].value for row in rows)
+            self.abort(graphs)
+            return graphs
 
     # --- has the data changed? ------------------------------------------------------------------
 

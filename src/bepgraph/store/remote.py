@@ -8,18 +8,20 @@ The server must treat its default graph as the union of the named graphs
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import IO
 
 import pyoxigraph as ox
 
-from ..errors import BepgraphError, QueryError, StoreError, StoreUnreachable
+from ..errors import BepgraphError, LoadUnderWay, QueryError, StoreError, StoreUnreachable
 from ..namespaces import graph_iri
 from ..remote import RESULTS_JSON, RemoteClient, Reply, TruncatedAnswer, endpoints, user_graph
 from ..settings import RemoteSettings
 from .binding import bind_values
 from .interface import Forwarded, Store
+from .journal import JOURNAL
 from .results import QueryResult, Term, solutions, triples
 
 __all__ = ["RemoteStore"]
@@ -54,6 +56,15 @@ class RemoteStore(Store):
         self.update_url = self.client.endpoints.update_url
         self.gsp_url = self.client.endpoints.gsp_url
         self.location = self.query_url
+        self._loads = 0  # loads of this process under way: their own reads see what they have not committed
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        self._loads += 1
+        try:
+            yield
+        finally:
+            self._loads -= 1
 
     def query(
         self,
@@ -75,18 +86,37 @@ class RemoteStore(Store):
         also holds its own system graphs) a query that names no dataset is
         given the project's graphs as both its default and its named graphs.
         """
+        if not self._loads:
+            self._refuse_an_open_load()
         if self.client.settings.dataset == "listed":
             listed = self.named_graphs() or [graph_iri("none")]  # no graph at all: an empty dataset, not the server's
             default_graphs = listed if default_graphs is None else default_graphs
             named_graphs = listed if named_graphs is None else named_graphs
         return self.client.query(text, list(default_graphs or ()), list(named_graphs or ()), timeout=timeout)
 
+    def _refuse_an_open_load(self) -> None:
+        """Refuse to read while the server holds a load that has not committed.
+
+        Why: a load writes its graphs before the one update that commits it,
+        and a server's union default graph (or its list of graphs) counts them
+        as soon as they are written. On disk the next opening drops what a
+        killed load wrote; a server is read by many processes, so none can
+        tell a load under way from one killed, and its readers are refused
+        until the load commits or its leftovers are dropped.
+        """
+        reply = self.client.query(f"ASK {{ GRAPH <{JOURNAL}> {{ ?s ?p ?o }} }}")
+        if ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.JSON):
+            raise LoadUnderWay(
+                f"the SPARQL server {self.location} holds a load that has not committed (its journal, graph "
+                f"<{JOURNAL}>, is open): a load is under way, or one was killed. Ask again when it has "
+                "finished; if it was killed, drop what it wrote with `bepgraph load --recover --store URL`")
+
     def forward_query(self, text: str, default_graphs: Sequence[str], named_graphs: Sequence[str],
                       timeout_s: float) -> Forwarded:
         """The server's checked answer, or its refusal as a status (a cut answer: 502, naming the setting)."""
         try:
             reply = self.answer(text, default_graphs or None, named_graphs or None, timeout=timeout_s)
-        except StoreUnreachable:
+        except (StoreUnreachable, LoadUnderWay):
             raise
         except (QueryError, StoreError) as exc:
             return _refusal(exc)
