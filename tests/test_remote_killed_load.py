@@ -34,6 +34,7 @@ from .w3c.runner import running
 BEPGRAPH = Path(sys.executable).with_name("bepgraph")
 AS_OF = "2004-06-30"
 DEADLINE_S = 120.0
+BUNDLES = "https://w3id.org/bepgraph/graph/bundle/"
 FINDINGS = '{ findings(asOf: "2004-06-30", first: 5) { findings { totalCount } } }'
 
 
@@ -99,6 +100,18 @@ def test_every_door_refuses_a_server_holding_a_killed_load_until_it_is_recovered
             assert not body.get("data") and "has not committed" in str(body), body
     finally:
         store.close()
+    writable = RemoteStore(url)
+    with running(create_app(Settings(load_on_start=False, allow_updates=True, token="t"), store=writable),
+                 free_port()) as base:
+        update = httpx.post(base + "/sparql", data={"update": "INSERT DATA { <urn:x> <urn:y> 1 }"},
+                            headers={"authorization": "Bearer t"}, timeout=60)
+        assert update.status_code == 503 and update.json()["error"] == "LoadUnderWay", update.text
+        for method in ("GET", "PUT"):
+            graph = httpx.request(method, base + "/gsp", params={"graph": f"{BUNDLES}first"}, timeout=60,
+                                  content=b"<urn:x> <urn:y> 1 ." if method == "PUT" else None,
+                                  headers={"authorization": "Bearer t", "content-type": "application/n-triples"})
+            assert graph.status_code == 503 and "has not committed" in graph.json()["detail"], (method, graph.text)
+    writable.close()
     load_again = bepgraph("load", str(second), "--store", url)  # a new load refuses too: it would hide the leftovers
     assert load_again.returncode == LoadUnderWay.exit_code and "--recover" in load_again.stderr
 
@@ -106,6 +119,11 @@ def test_every_door_refuses_a_server_holding_a_killed_load_until_it_is_recovered
     assert recovered.returncode == 0 and "dropped" in recovered.stdout
     after = bepgraph("validate", "--store", url, "--as-of", AS_OF, "--format", "json")
     assert (after.returncode, after.stdout) == (before.returncode, before.stdout)
+    untouched = RemoteStore(url)
+    try:
+        assert not bool(untouched.query("ASK { GRAPH ?g { <urn:x> ?p ?o } }"))  # the refused writes wrote nothing
+    finally:
+        untouched.close()
     assert "/bundle/second" not in bepgraph("load", "--recover", "--store", url).stdout  # nothing left to drop
 
 

@@ -18,7 +18,7 @@ from email.policy import HTTP
 
 import pyoxigraph as ox
 
-from ..errors import StoreUnreachable
+from ..errors import LoadUnderWay, StoreUnreachable
 from ..raw_writes import apply as raw_apply, graph_triples, settle as raw_settle
 from ..store import META, Store
 from .protocol import GRAPH_FORMATS, ProtocolError, negotiate
@@ -156,6 +156,8 @@ def _forward(store: Store, request: GraphStoreRequest) -> GraphStoreAnswer:
         forwarded = store.forward_graph_store(request.method, params, request.body or None, headers)
     except StoreUnreachable as exc:
         raise ProtocolError(502, f"the graph store could not be reached: {exc}", "StoreError") from None
+    except LoadUnderWay as exc:
+        raise ProtocolError(503, str(exc), "LoadUnderWay") from None
     if forwarded.status < 300:  # a fact the graph now holds twice stays with one graph
         created = forwarded.headers.get("location")
         raw_settle(store, [request.graph] if request.named else [created] if created else None)

@@ -200,6 +200,8 @@ class QueryRunner:
                     response = store.forward_update(update, using, using_named, self.timeout_s)
                 except StoreUnreachable as exc:
                     raise ProtocolError(502, f"the SPARQL server could not be reached: {exc}", "StoreError") from None
+                except LoadUnderWay as exc:
+                    raise ProtocolError(503, str(exc), "LoadUnderWay") from None
                 if response.status >= 400:
                     raise ProtocolError(400, response.body.decode(errors="replace").strip()[:1000])
 

@@ -124,6 +124,8 @@ class RemoteStore(Store):
 
     def forward_update(self, text: str, using: Sequence[str], using_named: Sequence[str],
                        timeout_s: float) -> Forwarded:
+        if not self._loads:
+            self._refuse_an_open_load()
         try:
             self.client.update(text, using, using_named, timeout=timeout_s)
         except StoreUnreachable:
@@ -134,6 +136,8 @@ class RemoteStore(Store):
 
     def forward_graph_store(self, method: str, params: Mapping[str, str], body: bytes | None,
                             headers: Mapping[str, str]) -> Forwarded:
+        if not self._loads:
+            self._refuse_an_open_load()
         answer = self.client.graph_request(method, params, content=body, headers=dict(headers), checked=False)
         return Forwarded(answer.status_code, dict(answer.headers), answer.content)
 
