@@ -50,17 +50,26 @@ def journal_holds_a_graph_with_triples(server: OxigraphServer) -> bool:
     return bool(ox.parse_query_results(answer.content, format=ox.QueryResultsFormat.JSON))
 
 
-def kill_mid_load(server: OxigraphServer, bundle: Path) -> None:
+def mid_load(server: OxigraphServer, bundle: Path) -> subprocess.Popen[str]:
+    """A real `bepgraph load` of *bundle*, returned once it has begun writing."""
     loader = subprocess.Popen([str(BEPGRAPH), "load", str(bundle), "--store", server.query_url],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     until = time.monotonic() + DEADLINE_S
     try:
         while not journal_holds_a_graph_with_triples(server):
-            assert loader.poll() is None, "the load ended before it could be killed half-way"
+            assert loader.poll() is None, "the load ended before it could be caught half-way"
             assert time.monotonic() < until, "the load never began writing"
-    finally:
-        loader.send_signal(signal.SIGKILL)
-        loader.wait()
+    except BaseException:
+        loader.kill()
+        loader.communicate()
+        raise
+    return loader
+
+
+def kill_mid_load(server: OxigraphServer, bundle: Path) -> None:
+    loader = mid_load(server, bundle)
+    loader.send_signal(signal.SIGKILL)
+    loader.communicate()
 
 
 @pytest.fixture(scope="module")
@@ -138,5 +147,24 @@ def test_a_load_reads_what_it_has_written_and_commits_on_a_server(
         assert JOURNAL not in store.named_graphs()
         assert any(graph.endswith("/bundle/first") for graph in store.named_graphs())
         store.generation()  # the journal is closed: readers are served
+    finally:
+        store.close()
+
+
+def test_a_load_whose_journal_is_recovered_under_it_commits_nothing(
+    oxigraph_server: OxigraphServer, tmp_path: Path
+) -> None:
+    url = oxigraph_server.query_url
+    # large enough that the load is still running when the recover, a process of its own, has started
+    big = generate(tmp_path / "big", 30_000, seed=5)
+    loader = mid_load(oxigraph_server, big)
+    recovered = bepgraph("load", "--recover", "--store", url)  # wrongly, while that load runs
+    _, stderr = loader.communicate(timeout=600)
+
+    assert recovered.returncode == 0 and "written by a load that never committed" in recovered.stdout
+    assert loader.returncode == 3 and "was dropped while it ran" in stderr and "Traceback" not in stderr, stderr
+    store = RemoteStore(url)
+    try:
+        assert store.named_graphs() == []  # no partial bundle vouched for by a provenance record, no journal
     finally:
         store.close()

@@ -9,6 +9,7 @@ The server must treat its default graph as the union of the named graphs
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import IO
@@ -21,7 +22,7 @@ from ..remote import RESULTS_JSON, RemoteClient, Reply, TruncatedAnswer, endpoin
 from ..settings import RemoteSettings
 from .binding import bind_values
 from .interface import Forwarded, Store
-from .journal import JOURNAL
+from .journal import JOURNAL, PENDING, Commit
 from .results import QueryResult, Term, solutions, triples
 
 __all__ = ["RemoteStore"]
@@ -57,14 +58,48 @@ class RemoteStore(Store):
         self.gsp_url = self.client.endpoints.gsp_url
         self.location = self.query_url
         self._loads = 0  # loads of this process under way: their own reads see what they have not committed
+        self._loads_lock = threading.Lock()
+        self._journaled: set[str] = set()  # what this process's load noted in the server's journal
 
     @contextmanager
     def loading(self) -> Iterator[None]:
-        self._loads += 1
+        with self._loads_lock:
+            self._loads += 1
         try:
             yield
         finally:
-            self._loads -= 1
+            with self._loads_lock:
+                self._loads -= 1
+
+    def begin_load(self, graphs: Sequence[str]) -> None:
+        super().begin_load(graphs)
+        self._journaled.update(graphs)
+
+    def commit(self, commit: Commit) -> None:
+        """Commit, unless this load's journal was dropped while it ran (``load --recover`` elsewhere).
+
+        Why: the commit writes the sources' provenance; after a recover has
+        dropped what the load wrote, it would vouch for a partial bundle.
+        """
+        if self._journaled and not self._journal_names(self._journaled):
+            self._journaled.clear()
+            raise StoreError(f"this load's journal on {self.location} was dropped while it ran (by `bepgraph "
+                             "load --recover`?), and with it what the load had written: nothing is committed; "
+                             "load again")
+        super().commit(commit)
+        self._journaled.clear()
+
+    def abort(self, graphs: Sequence[str]) -> None:
+        super().abort(graphs)
+        self._journaled.clear()
+
+    def _journal_names(self, graphs: set[str]) -> bool:
+        """Does the journal still name every one of *graphs*?"""
+        values = " ".join(f"<{ox.NamedNode(g).value}>" for g in sorted(graphs))
+        reply = self.client.query(f"SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
+                                  f"GRAPH <{JOURNAL}> {{ <{JOURNAL}> <{PENDING}> ?g }} }}")
+        rows = list(solutions(_parsed(reply)))
+        return bool(rows) and rows[0]["n"] is not None and int(rows[0]["n"].value) == len(graphs)
 
     def query(
         self,
@@ -89,10 +124,13 @@ class RemoteStore(Store):
         if not self._loads:
             self._refuse_an_open_load()
         if self.client.settings.dataset == "listed":
-            listed = self.named_graphs() or [graph_iri("none")]  # no graph at all: an empty dataset, not the server's
+            listed = self._listed() or [graph_iri("none")]  # no graph at all: an empty dataset, not the server's
             default_graphs = listed if default_graphs is None else default_graphs
             named_graphs = listed if named_graphs is None else named_graphs
-        return self.client.query(text, list(default_graphs or ()), list(named_graphs or ()), timeout=timeout)
+        reply = self.client.query(text, list(default_graphs or ()), list(named_graphs or ()), timeout=timeout)
+        if not self._loads:
+            self._refuse_an_open_load()  # again: a load may have begun while the query ran
+        return reply
 
     def _refuse_an_open_load(self) -> None:
         """Refuse to read while the server holds a load that has not committed.
@@ -164,7 +202,14 @@ class RemoteStore(Store):
         self.update(f"DROP SILENT GRAPH <{ox.NamedNode(graph).value}>")
 
     def named_graphs(self) -> list[str]:
-        """The project's graphs on the server (a server's own graphs are not listed: :func:`user_graph`)."""
+        """The project's graphs on the server (a server's own graphs are not listed: :func:`user_graph`).
+
+        Not refused while a load is open: it says what the server holds, not
+        what the loaded facts are (``/healthz`` and a recovery read it).
+        """
+        return self._listed()
+
+    def _listed(self) -> list[str]:
         # GROUP BY, not DISTINCT: the same answer, but Virtuoso 7.2 takes seconds over DISTINCT ?g, milliseconds here
         rows = solutions(_parsed(self.client.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")))
         return sorted(g for g in (row["g"].value for row in rows) if user_graph(g))
