@@ -121,15 +121,13 @@ class RemoteStore(Store):
         also holds its own system graphs) a query that names no dataset is
         given the project's graphs as both its default and its named graphs.
         """
-        if not self._loads:
-            self._refuse_an_open_load()
+        self._refuse_an_open_load()
         if self.client.settings.dataset == "listed":
             listed = self._listed() or [graph_iri("none")]  # no graph at all: an empty dataset, not the server's
             default_graphs = listed if default_graphs is None else default_graphs
             named_graphs = listed if named_graphs is None else named_graphs
         reply = self.client.query(text, list(default_graphs or ()), list(named_graphs or ()), timeout=timeout)
-        if not self._loads:
-            self._refuse_an_open_load()  # again: a load may have begun while the query ran
+        self._refuse_an_open_load()  # again: a load may have begun while the query ran
         return reply
 
     def _refuse_an_open_load(self) -> None:
@@ -140,8 +138,11 @@ class RemoteStore(Store):
         as soon as they are written. On disk the next opening drops what a
         killed load wrote; a server is read by many processes, so none can
         tell a load under way from one killed, and its readers are refused
-        until the load commits or its leftovers are dropped.
+        until the load commits or its leftovers are dropped. A load of this
+        process (:meth:`loading`) reads and writes what it has not committed.
         """
+        if self._loads:
+            return
         reply = self.client.query(f"ASK {{ GRAPH <{JOURNAL}> {{ ?s ?p ?o }} }}")
         if ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.JSON):
             raise LoadUnderWay(
@@ -162,8 +163,7 @@ class RemoteStore(Store):
 
     def forward_update(self, text: str, using: Sequence[str], using_named: Sequence[str],
                        timeout_s: float) -> Forwarded:
-        if not self._loads:
-            self._refuse_an_open_load()
+        self._refuse_an_open_load()
         try:
             self.client.update(text, using, using_named, timeout=timeout_s)
         except StoreUnreachable:
@@ -174,8 +174,7 @@ class RemoteStore(Store):
 
     def forward_graph_store(self, method: str, params: Mapping[str, str], body: bytes | None,
                             headers: Mapping[str, str]) -> Forwarded:
-        if not self._loads:
-            self._refuse_an_open_load()
+        self._refuse_an_open_load()
         answer = self.client.graph_request(method, params, content=body, headers=dict(headers), checked=False)
         return Forwarded(answer.status_code, dict(answer.headers), answer.content)
 
