@@ -52,9 +52,9 @@ from .compile import Compiled
 from .derive import DERIVED_GRAPH, derived_lines
 from .engine import ShapeResult, focus_blocks, in_order, run_constraint, subclasses_of
 from .cache import answers
-from .readings import DATED_THROUGH, FOCUS_DATE, Readings, dated_readings
-from .run import (Validation, _batched, _shapes, _validation_of, _warm, cached_validation, derived_triples,
-                  run_validation)
+from .readings import DATED_THROUGH, FOCUS_DATE, GROWING_TOTAL, Readings, dated_readings
+from .overlay import with_derived
+from .run import (Validation, _batched, _judge, _shapes, _validation_of, _warm, derived_triples, run_validation)
 
 __all__ = ["Steps", "cached_validations", "run_validations"]
 
@@ -314,6 +314,7 @@ class Steps:
     kept: int = 0  # the later date's results
     declared: int = 0  # of the cut ones: by the rule's reading in shapes/dated-readings.toml (focus-date)
     focused: int = 0  # kept: its dated-through reading says none of its focus nodes can change
+    narrowed: int = 0  # run on the later date's result focus nodes only (a growing-total reading)
 
 
 def _focus_dates(copy: Store, focus: set[str], known: dict[str, set[date]]) -> dict[str, set[date]]:
@@ -370,6 +371,13 @@ def _judged_back(copy: Store, latest: Validation, days: Sequence[date]) -> tuple
     steps = Steps()
     dates: dict[str, set[date]] = {}
     lines, later = latest.derived, latest.report.as_of
+    guards: dict[str, bool] = {}
+
+    def asked(query: str) -> bool:  # a guard reads loaded facts only: asked once for every date
+        if query not in guards:
+            guards[query] = _ask(copy, query, {})
+        return guards[query]
+
     for day in sorted(days, reverse=True):
         now = _derive(copy, day)
         terms = _changed_terms(lines, now)
@@ -392,6 +400,9 @@ def _judged_back(copy: Store, latest: Validation, days: Sequence[date]) -> tuple
                     steps.whole += 1
                 else:
                     steps.focused += 1
+            elif (declared is not None and declared.reads == GROWING_TOTAL and declared.guard is not None
+                  and not _reads_change(c, reading, terms) and not asked(declared.guard)):
+                raw[i] = _narrowed(copy, c, subclasses, before, steps)
             elif (reading.dated and not reading.cut) or _reads_change(c, reading, terms):
                 raw[i] = run_constraint(copy, c, subclasses)
                 steps.whole += 1
@@ -418,14 +429,40 @@ def _cut(copy: Store, c: Compiled, subclasses: dict[str, list[str]], before: lis
     return [r for r in before if min(when[r.focus]) <= day]
 
 
-def _affected(copy: Store, query: str, after: date, until: date) -> bool:
-    """Whether a dated-through rule may judge some focus node differently as of *after* than as of *until*."""
-    xsd_date = ox.NamedNode(XSD + "date")
-    answer = copy.query(find_query(query).text, {"after": ox.Literal(after.isoformat(), datatype=xsd_date),
-                                                 "until": ox.Literal(until.isoformat(), datatype=xsd_date)})
+def _narrowed(copy: Store, c: Compiled, subclasses: dict[str, list[str]], before: list[ShapeResult],
+              steps: Steps) -> list[ShapeResult]:
+    """*c* run on the focus nodes of the later date's results *before* only (a growing-total rule: no other
+    focus node can be a result at an earlier date); run whole if one of them cannot be focused."""
+    try:
+        blocks = focus_blocks(sorted({r.focus for r in before}))
+    except ParameterError:
+        steps.whole += 1
+        return run_constraint(copy, c, subclasses)
+    steps.narrowed += 1
+    return run_constraint(copy, c, subclasses, blocks) if blocks else []
+
+
+def _ask(copy: Store, query: str, bindings: dict[str, ox.Literal]) -> bool:
+    answer = copy.query(find_query(query).text, bindings)
     if not isinstance(answer, ox.QueryBoolean):
         raise ParameterError(f"the query {query} named in shapes/dated-readings.toml is not an ASK query")
     return bool(answer)
+
+
+def _affected(copy: Store, query: str, after: date, until: date) -> bool:
+    """Whether a dated-through rule may judge some focus node differently as of *after* than as of *until*."""
+    xsd_date = ox.NamedNode(XSD + "date")
+    return _ask(copy, query, {"after": ox.Literal(after.isoformat(), datatype=xsd_date),
+                              "until": ox.Literal(until.isoformat(), datatype=xsd_date)})
+
+
+def _whole_then_back(copy: Store, day: date, earlier: Sequence[date]) -> tuple[Validation, list[Validation], Steps]:
+    """In a private copy holding the derived facts as of *day*: the whole run as of *day* (as
+    :func:`run.run_validation` makes it), then *earlier* judged back from it."""
+    last = _judge(copy, day, None, None, None)
+    last.derived = derived_triples(copy)
+    runs, steps = _judged_back(copy, last, earlier)
+    return last, runs, steps
 
 
 def run_validations(store: Store, days: Sequence[date], latest: Validation | None = None,
@@ -441,17 +478,20 @@ def run_validations(store: Store, days: Sequence[date], latest: Validation | Non
         return {}
     if latest is not None and latest.report.as_of != wanted[-1]:
         raise ValueError(f"the latest run is as of {latest.report.as_of}, not {wanted[-1]}")
-    last = latest or run_validation(store, wanted[-1])
     earlier = wanted[:-1]
-    if not earlier:
-        return {wanted[-1]: last}
-    if not can_fork(store):
+    if not earlier or not can_fork(store):
+        last = latest or run_validation(store, wanted[-1])
         return {**{day: run_validation(store, day) for day in earlier}, wanted[-1]: last}
     _warm()
-    runs, done = in_private_copy(store, lambda copy: _judged_back(copy, last, earlier),
-                                 f"the validations as of {', '.join(d.isoformat() for d in earlier)}")
+    what = f"the validations as of {', '.join(d.isoformat() for d in wanted)}"
+    if latest is None:  # the latest run and the earlier dates in one private copy (a copy's first reads are dear)
+        last, runs, done = with_derived(store, wanted[-1], lambda copy: _whole_then_back(copy, wanted[-1], earlier),
+                                        what)
+    else:
+        last = latest
+        runs, done = in_private_copy(store, lambda copy: _judged_back(copy, last, earlier), what)
     if steps is not None:
-        for name in ("whole", "cut", "kept", "declared", "focused"):
+        for name in ("whole", "cut", "kept", "declared", "focused", "narrowed"):
             setattr(steps, name, getattr(steps, name) + getattr(done, name))
     return {**dict(zip(sorted(earlier, reverse=True), runs)), wanted[-1]: last}
 
@@ -462,10 +502,19 @@ def cached_validations(store: Store, days: list[date]) -> dict[date, Validation]
     if not days:
         return {}
     gen = store.generation()
-    latest = cached_validation(store, max(days))
+    last_day = max(days)
     found = {day: run for day in set(days) if (run := answers().known(store, ("validation", day))) is not None}
-    found[max(days)] = latest
-    fresh = run_validations(store, [day for day in set(days) if day not in found] + [max(days)], latest=latest)
+    missing = sorted(set(days) - set(found) - {last_day})
+    together: dict[date, Validation] = {}
+
+    def with_the_earlier_dates() -> Validation:  # the latest date is the shared cache's, run once
+        together.update(run_validations(store, [*missing, last_day]))
+        return together[last_day]
+
+    latest = answers().get(store, ("validation", last_day),
+                           with_the_earlier_dates if missing else lambda: run_validation(store, last_day))
+    found[last_day] = latest
+    fresh = together or run_validations(store, [*missing, last_day], latest=latest)
     for day, run in sorted(fresh.items()):
         if day != max(days):
             answers().put(store, gen, ("validation", day), run)

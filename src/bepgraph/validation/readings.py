@@ -22,10 +22,12 @@ from ..resources import data_root
 from ..sparql import find_query
 from .catalogue import rule_catalogue
 
-__all__ = ["FOCUS_DATE", "DATED_THROUGH", "Interval", "Reading", "Readings", "dated_readings"]
+__all__ = ["FOCUS_DATE", "DATED_THROUGH", "GROWING_TOTAL", "Interval", "Reading", "Readings", "dated_readings"]
 
 FOCUS_DATE = "focus-date"
 DATED_THROUGH = "dated-through"
+GROWING_TOTAL = "growing-total"
+KINDS = (FOCUS_DATE, DATED_THROUGH, GROWING_TOTAL)
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ class Reading:
     """What a rule is declared to read of the as-of date."""
 
     rule: str
-    reads: str  # FOCUS_DATE or DATED_THROUGH
+    reads: str  # one of KINDS
     affected: str | None = None  # DATED_THROUGH: the named ASK query: may a focus node change between two dates
+    guard: str | None = None  # GROWING_TOTAL: the named ASK query: does the total not grow with the date here
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def table_path() -> Path:
 
 def parse_readings(text: str, where: str) -> Readings:
     """The table in *text* (from *where*), checked: known rules and kinds, a named query for each
-    dated-through rule, every interval with its predicates."""
+    dated-through or growing-total rule, every interval with its predicates."""
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -78,14 +81,16 @@ def parse_readings(text: str, where: str) -> Readings:
         reads = spec.get("reads") if isinstance(spec, dict) else None
         if reads == FOCUS_DATE:
             by_shape[catalogue[rule].shape] = Reading(rule, reads)
-        elif reads == DATED_THROUGH:
-            affected = spec.get("affected")
-            if not isinstance(affected, str):
-                raise BepgraphError(f"{where}: rules.\"{rule}\" reads {DATED_THROUGH} but names no `affected` query")
-            find_query(affected)  # a missing query is refused here, not at the first timeline
-            by_shape[catalogue[rule].shape] = Reading(rule, reads, affected)
+        elif reads in (DATED_THROUGH, GROWING_TOTAL):
+            key = "affected" if reads == DATED_THROUGH else "guard"
+            query = spec.get(key)
+            if not isinstance(query, str):
+                raise BepgraphError(f"{where}: rules.\"{rule}\" reads {reads} but names no `{key}` query")
+            find_query(query)  # a missing query is refused here, not at the first timeline
+            by_shape[catalogue[rule].shape] = Reading(rule, reads, **{key: query})
         else:
-            raise BepgraphError(f"{where}: rules.\"{rule}\" reads {reads!r}, not {FOCUS_DATE!r} or {DATED_THROUGH!r}")
+            raise BepgraphError(f"{where}: rules.\"{rule}\" reads {reads!r}, not one of "
+                                + ", ".join(repr(k) for k in KINDS))
     return Readings(intervals, by_shape)
 
 

@@ -89,6 +89,8 @@ class SparqlComponents(ShapesReader):
         except Refused as exc:
             raise self.fail(shape, f"sh:select: {exc}", component) from None
         head, nested = self.prebinding(shape, target, consts)
+        if _aggregates(rewritten):  # a focus node of two target classes must not count its solutions twice
+            head = nested + " "
         return prefixes + rewritten.replace(WHERE, " " + head, 1).replace(NESTED, " " + nested + " ")
 
     def ask_text(self, shape: Node, text: str, prefixes: str, target: str, consts: Mapping[str, str],
@@ -207,3 +209,20 @@ class SparqlComponents(ShapesReader):
                 lines[str(prefix)] = line
             todo += list(self.g.objects(node, URIRef(OWL_IMPORTS)))
         return "".join(lines[p] for p in sorted(lines))
+
+
+_AGGREGATE = re.compile(r"\b(?:COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.IGNORECASE)
+_GROUPED = re.compile(r"\b(?:GROUP\s+BY|HAVING)\b", re.IGNORECASE)
+
+
+def _aggregates(rewritten: str) -> bool:
+    """Whether the outer SELECT of *rewritten* (its WHERE group marked) groups its solutions: pre-binding
+    $this binds each focus node once, while the target written as patterns binds it once per matching
+    class, which a group would count."""
+    at = rewritten.index(WHERE)  # just inside the outer WHERE group
+    depth, end = 1, at
+    for end in range(at, len(rewritten)):  # to its closing brace
+        depth += {"{": 1, "}": -1}.get(rewritten[end], 0)
+        if depth == 0:
+            break
+    return bool(_AGGREGATE.search(rewritten[:at]) or _GROUPED.search(rewritten[end:]))
