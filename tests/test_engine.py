@@ -99,7 +99,7 @@ def test_a_dataset_is_checked_as_the_union_of_its_graphs() -> None:
     assert {(r.focus, r.shape) for r in found} == {(EX + "t1", EX + "Trade-min2")}
 
 
-@pytest.mark.parametrize("name", ["targets", "logic", "sparql", "pairs", "nested", "custom", "qualified"])
+@pytest.mark.parametrize("name", ["targets", "logic", "sparql", "sparql-grouped", "pairs", "nested", "custom", "qualified"])
 def test_a_focused_run_equals_the_full_run_filtered_to_the_focus(name: str) -> None:
     store, shapes = case_store(name), load_shapes([CASES / f"{name}.shapes.ttl"])
     full = validate(store, shapes)
