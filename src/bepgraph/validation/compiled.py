@@ -37,6 +37,7 @@ class Compiled:
     text: str
     sparql: bool = False  # SHACL-SPARQL: the query's own variables are the result's bindings
     params: tuple[tuple[str, str], ...] = ()  # component parameters, for {$name} in messages
+    grouped: bool = False  # its SELECT groups: a target class's instances are bound once each (DISTINCT)
 
     @property
     def target_classes(self) -> frozenset[str]:
@@ -50,11 +51,11 @@ class Compiled:
         values = (lambda m: f"VALUES {m.group(1)} {{ {' '.join(focus)} }} ") if focus is not None else ""
         text = FOCUS_SLOT.sub(values, self.text)
         return _CLASS_SLOT.sub(lambda m: instances(m.group(2).split(), subclasses, checked=self.sparql,
-                                                   var=m.group(1)), text)
+                                                   var=m.group(1), distinct=self.grouped), text)
 
 
 def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | None, checked: bool = False,
-              var: str = "?this") -> str:
+              var: str = "?this", distinct: bool = False) -> str:
     """A pattern binding *var* to each instance of *classes*: through their known *subclasses*
     (class IRI text -> its subclasses' IRI texts), or the subclass path when they are not known.
 
@@ -63,7 +64,18 @@ def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | 
     equally selective patterns by their order, then starts from the shape
     author's own first pattern (a small derived table, say) rather than
     from every instance of the target class.
+
+    *distinct* (for a query that groups its solutions) binds each instance
+    once where the pattern could bind a node of two of the classes twice.
     """
+    pattern = _instances(classes, subclasses, checked, var)
+    if distinct and (pattern.count(" UNION ") or pattern.count(", ") or "*" in pattern):
+        return f"{{ SELECT DISTINCT {var} WHERE {{ {pattern} }} }}"  # a node of two of the classes, once
+    return pattern
+
+
+def _instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | None, checked: bool,
+               var: str) -> str:
     known = subclasses or {}
     if any(c not in known for c in classes):
         paths = [f"{var} {INSTANCE_OF} {c} ." for c in classes]

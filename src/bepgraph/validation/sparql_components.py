@@ -43,7 +43,7 @@ class SparqlComponents(ShapesReader):
             text = "SELECT ?this WHERE { FILTER(false) }"
         self.parses(shape, text, component)
         return Compiled(node_id(shape), node_id(parent), SH + "SPARQLConstraintComponent", severity,
-                        self.message(constraint) or message, path, text, sparql=True)
+                        self.message(constraint) or message, path, text, sparql=True, grouped=groups(text))
 
     def compile_custom(self, shape: Node, parent: Node, comp: Node, params: Mapping[str, Node], target: str,
                        severity: str, message: str | None, path: str | None) -> Compiled:
@@ -78,7 +78,7 @@ class SparqlComponents(ShapesReader):
         self.parses(shape, text, name)
         msg = self.message(validator) or self.message(comp) or message
         return Compiled(node_id(shape), node_id(parent), str(comp), severity, msg, path, text, sparql=sparql,
-                        params=tuple((k, str(v)) for k, v in sorted(params.items())))
+                        params=tuple((k, str(v)) for k, v in sorted(params.items())), grouped=sparql and groups(text))
 
     def select_text(self, shape: Node, text: str, prefixes: str, target: str, consts: Mapping[str, str],
                     path: str | None, component: str) -> str:
@@ -89,8 +89,8 @@ class SparqlComponents(ShapesReader):
         except Refused as exc:
             raise self.fail(shape, f"sh:select: {exc}", component) from None
         head, nested = self.prebinding(shape, target, consts)
-        if _aggregates(rewritten):  # a focus node of two target classes must not count its solutions twice
-            head = nested + " "
+        if groups(rewritten) and "UNION" in target:  # several targets may bind one focus node twice, which a
+            head = nested + " "                      # group would count (one class's subclasses: Compiled.query)
         return prefixes + rewritten.replace(WHERE, " " + head, 1).replace(NESTED, " " + nested + " ")
 
     def ask_text(self, shape: Node, text: str, prefixes: str, target: str, consts: Mapping[str, str],
@@ -211,18 +211,17 @@ class SparqlComponents(ShapesReader):
         return "".join(lines[p] for p in sorted(lines))
 
 
+
 _AGGREGATE = re.compile(r"\b(?:COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.IGNORECASE)
 _GROUPED = re.compile(r"\b(?:GROUP\s+BY|HAVING)\b", re.IGNORECASE)
 
 
-def _aggregates(rewritten: str) -> bool:
-    """Whether the outer SELECT of *rewritten* (its WHERE group marked) groups its solutions: pre-binding
-    $this binds each focus node once, while the target written as patterns binds it once per matching
-    class, which a group would count."""
-    at = rewritten.index(WHERE)  # just inside the outer WHERE group
-    depth, end = 1, at
-    for end in range(at, len(rewritten)):  # to its closing brace
-        depth += {"{": 1, "}": -1}.get(rewritten[end], 0)
-        if depth == 0:
-            break
-    return bool(_AGGREGATE.search(rewritten[:at]) or _GROUPED.search(rewritten[end:]))
+def groups(text: str) -> bool:
+    """Whether the outer SELECT of the query *text* groups its solutions (an aggregate in its projection,
+    or GROUP BY or HAVING after its WHERE group): pre-binding $this binds each focus node once, while the
+    target written as patterns may bind it once per matching class, which a group would count."""
+    select = re.search(r"\bSELECT\b", text, re.IGNORECASE)
+    if select is None or "{" not in text:
+        return False
+    return bool(_AGGREGATE.search(text[select.start():text.index("{", select.start())])
+                or _GROUPED.search(text[text.rindex("}") + 1:]))
