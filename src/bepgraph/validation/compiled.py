@@ -22,6 +22,7 @@ INSTANCE_OF = f"<{RDF_TYPE}>/<{SUBCLASS}>*"
 TARGET_CLASS_VAR = "_class"  # the class variable of a checked target (never projected)
 FOCUS_SLOT = re.compile("\x00(\\?[A-Za-z_0-9]+)\x00")
 _CLASS_SLOT = re.compile("\x01(\\?[A-Za-z_0-9]+)\\|([^\x01]*)\x01")
+_FOCUSED_CLASS = re.compile(FOCUS_SLOT.pattern + _CLASS_SLOT.pattern)  # the focus slot just before a class slot
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,21 @@ class Compiled:
         """The SELECT, limited to the *focus* IRI texts when given; with *subclasses* (class IRI text
         -> the IRI texts of it and its subclasses) each target class becomes plain ``rdf:type``
         patterns the planner can order, else a path."""
-        values = (lambda m: f"VALUES {m.group(1)} {{ {' '.join(focus)} }} ") if focus is not None else ""
-        text = FOCUS_SLOT.sub(values, self.text)
+        def values(var: str) -> str:
+            return f"VALUES {var} {{ {' '.join(focus)} }} " if focus is not None else ""
+
+        def target(m: re.Match[str]) -> str:  # the focus nodes first, inside a DISTINCT target if there is one
+            return instances(m.group(3).split(), subclasses, checked=self.sparql, var=m.group(2),
+                             distinct=self.grouped, head=values(m.group(1)))
+
+        text = _FOCUSED_CLASS.sub(target, self.text)
+        text = FOCUS_SLOT.sub(lambda m: values(m.group(1)), text)
         return _CLASS_SLOT.sub(lambda m: instances(m.group(2).split(), subclasses, checked=self.sparql,
                                                    var=m.group(1), distinct=self.grouped), text)
 
 
 def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | None, checked: bool = False,
-              var: str = "?this", distinct: bool = False) -> str:
+              var: str = "?this", distinct: bool = False, head: str = "") -> str:
     """A pattern binding *var* to each instance of *classes*: through their known *subclasses*
     (class IRI text -> its subclasses' IRI texts), or the subclass path when they are not known.
 
@@ -67,11 +75,12 @@ def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | 
 
     *distinct* (for a query that groups its solutions) binds each instance
     once where the pattern could bind a node of two of the classes twice.
+    *head* (the focus nodes' VALUES) goes first, inside that DISTINCT group.
     """
     pattern = _instances(classes, subclasses, checked, var)
     if distinct and (pattern.count(" UNION ") or pattern.count(", ") or "*" in pattern):
-        return f"{{ SELECT DISTINCT {var} WHERE {{ {pattern} }} }}"  # a node of two of the classes, once
-    return pattern
+        return f"{{ SELECT DISTINCT {var} WHERE {{ {head}{pattern} }} }}"  # a node of two of the classes, once
+    return head + pattern
 
 
 def _instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | None, checked: bool,

@@ -220,6 +220,7 @@ def groups(text: str) -> bool:
     """Whether the outer SELECT of the query *text* groups its solutions (an aggregate in its projection,
     or GROUP BY or HAVING after its WHERE group): pre-binding $this binds each focus node once, while the
     target written as patterns may bind it once per matching class, which a group would count."""
+    text = re.sub(r"(?m)^\s*#.*$", "", text)  # whole-line comments (the shapes' own explanations)
     select = re.search(r"\bSELECT\b", text, re.IGNORECASE)
     if select is None or "{" not in text:
         return False
