@@ -22,10 +22,19 @@ off the constraint itself:
 * every other constraint (one that reads the date another way, or reads a
   derived triple that changed) is run again whole.
 
+Beyond what the query text shows, shapes/dated-readings.toml declares how
+some rules read the date (``readings.py``): a focus-date rule is cut where
+a derived interval changed only after the earlier date, a dated-through
+rule is kept while its ``affected`` query finds nothing between the dates,
+and a growing-total rule is run again on the later date's result focus
+nodes only while its ``guard`` query is false.
+
 The latest date is a whole run (the one the pack and the page show anyway,
-from the shared cache); the earlier ones cost their derivation, the
-constraints run again and turning results into findings, by the same code
-as a run's (``run._validation_of``). Each date's report is the run's report,
+from the shared cache; when it is not there yet, it is made in the same
+private copy as the earlier dates, whose first reads of the store are the
+dear ones); the earlier ones cost their derivation, the constraints run
+again and turning results into findings, by the same code as a run's
+(``run._validation_of``). Each date's report is the run's report,
 not an approximation of it: tests/test_many_dates.py compares them finding
 by finding at every quarter end, where findings appear and disappear. A
 store that cannot be forked (on disk, remote) runs each date through
