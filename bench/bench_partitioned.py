@@ -105,14 +105,16 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def measure(name: str, bundle: Path, extra: list[str], out: Path) -> dict[str, object]:
-    """One ``validate`` run: wall time, peak tree memory, exit code, findings written to *out*."""
+def measure(name: str, bundle: Path, extra: list[str], out: Path, cores: set[int] | None = None) -> dict[str, object]:
+    """One ``validate`` run: wall time, peak tree memory, exit code, findings written to *out*; confined to
+    the CPUs *cores* when given (its pool's workers inherit the affinity)."""
     cmd = [sys.executable, "-m", "bepgraph.cli", "validate", str(bundle), "--as-of", AS_OF, "--format", "json", *extra]
     before = load_average()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with out.open("wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.PIPE, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.PIPE, cwd=ROOT,
+                                preexec_fn=None if cores is None else lambda: os.sched_setaffinity(0, cores))
         memory = TreeMemory(proc.pid)
         _, err = proc.communicate()
     wall = time.perf_counter() - started
@@ -120,7 +122,8 @@ def measure(name: str, bundle: Path, extra: list[str], out: Path) -> dict[str, o
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and every process it waited for
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     row = {"run": name, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-           "cores_obtained": round(cpu / wall, 2), "exit": proc.returncode,
+           "cores_obtained": round(cpu / wall, 2), "cpus_allowed": sorted(cores) if cores else None,
+           "exit": proc.returncode,
            "peak_rss_gb": round(memory.peak_rss / 2**20, 2), "peak_pss_gb": round(memory.peak_pss / 2**20, 2),
            "processes": memory.processes, "load_before": before, "load_after": load_average()}
     if proc.returncode not in (0, 1):
@@ -169,8 +172,22 @@ def main() -> int:
     ap.add_argument("--partition", choices=["series", "year"], default="series")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--skip-plain", action="store_true", help="do not run the unpartitioned validation")
+    ap.add_argument("--cores-per-worker", type=int, default=0,
+                    help="confine a run with W workers to W x N CPUs (strong scaling: the same CPUs per worker "
+                         "whatever W; a worker's own threads stay on its share); 0: the whole machine")
     args = ap.parse_args()
-    report: dict[str, object] = {"as_of": AS_OF, "partition": args.partition, "cores": os.cpu_count(), "runs": []}
+
+    def cpus(w: int) -> set[int] | None:
+        if not args.cores_per_worker:
+            return None
+        wanted = set(range(w * args.cores_per_worker))
+        if not wanted <= os.sched_getaffinity(0):
+            raise SystemExit(f"{w} worker(s) x {args.cores_per_worker} CPU(s): this machine has "
+                             f"{len(os.sched_getaffinity(0))} CPU(s) for this process")
+        return wanted
+
+    report: dict[str, object] = {"as_of": AS_OF, "partition": args.partition, "cores": os.cpu_count(),
+                                 "cores_per_worker": args.cores_per_worker or None, "runs": []}
     runs: list[dict[str, object]] = report["runs"]  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(prefix="bench-partitioned-") as tmp:
         out = Path(tmp)
@@ -194,7 +211,7 @@ def main() -> int:
                     found, saved = out / f"p{w}.json", out / f"p{w}-provenance.json"
                     row = measure(f"partitioned, {w} worker(s)", bundle,
                                   ["--partition", args.partition, "--workers", str(w), "--findings-file", str(saved)],
-                                  found)
+                                  found, cpus(w))
                     row.update(_phases(saved))
                     print(json.dumps({"phases": row["run"], **_phases(saved)}), flush=True)
                     if not args.skip_plain:

@@ -104,6 +104,33 @@ def test_cached_runs_are_kept_for_the_other_doors(example: EmbeddedStore) -> Non
     assert cached_validations(example, days) == runs
 
 
+def test_a_cold_timeline_makes_the_latest_run_in_the_same_private_copy_as_the_earlier_dates(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy's first reads of a large store are dear (README, Measurements): the latest date's whole run
+    and the dates judged back from it share one copy, and the latest run is kept for the other doors."""
+    import bepgraph.validation.many_dates as many_dates
+    import bepgraph.validation.overlay as overlay
+
+    store = EmbeddedStore()
+    load_all(store, [COMES_AND_GOES])
+    copies: list[str] = []
+    for module in (overlay, many_dates):
+        forked = module.in_private_copy
+
+        def counted(*args: object, _forked: object = forked, **kwargs: object) -> object:
+            copies.append(str(args[2]))
+            return _forked(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(module, "in_private_copy", counted)
+    days = [date(2002, 9, 30), date(2003, 6, 30), date(2003, 12, 31)]
+    runs = cached_validations(store, days)
+    validations = [what for what in copies if what.startswith("the validation")]
+    assert len(validations) == 1 and all(d.isoformat() in validations[0] for d in days), copies
+    assert answers().known(store, ("validation", days[-1])) is runs[days[-1]]
+    for day in days:
+        assert runs[day].report == run_validation(store, day).report
+
+
 def test_a_store_that_cannot_be_forked_runs_the_dates_one_after_the_other(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path / "disk")
     load_all(store, [COMES_AND_GOES])
