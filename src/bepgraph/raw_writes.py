@@ -33,9 +33,9 @@ from .errors import QueryError
 from .holdings import REPEATS, Holdings, _terms, stated
 from .namespaces import graph_iri
 from .sparql_lexer import blank_strings_and_comments
-from .store import META, Store
+from .store import META, Store, solutions
 
-__all__ = ["DEFAULT", "apply", "graph_triples", "settle", "written_graphs"]
+__all__ = ["DEFAULT", "apply", "graph_triples", "queried_graphs", "raw_graphs", "settle", "written_graphs"]
 
 DEFAULT = graph_iri("default")  # the real default graph, as graph/meta records name it
 _OURS = graph_iri("")
@@ -92,6 +92,32 @@ def _raw(holdings: Holdings, store: Store) -> list[str]:
     """Every graph a raw write may have written: the named graphs that are not loaded sources, and the default."""
     return [g for g in store.named_graphs() if g not in holdings.sources and not g.startswith(_OURS)] + [DEFAULT]
 
+
+
+def queried_graphs(store: Store) -> list[str]:
+    """The named graphs a query's ``GRAPH ?g`` ranges over, and so the rules' union: on a server, every
+    graph it unions (not only the project's, which is all :meth:`Store.named_graphs` lists there)."""
+    rows = solutions(store.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"))
+    return sorted(row["g"].value for row in rows)
+
+
+def raw_graphs(store: Store) -> list[str]:
+    """The graphs holding facts that came by raw writes, not by a load: the graphs queries range over that
+    are not loaded sources nor the store's own, and :data:`DEFAULT` when the real default graph holds a fact.
+
+    Why: a findings file speaks for the loaded sources only, while the rules see the union, raw facts
+    included (validation/saved_findings.py refuses a file then). A server's real default graph is told
+    apart by counting: its union (one solution per graph holding a fact) less its named graphs.
+    """
+    sources = set(Holdings.read(store).sources)
+    found = [g for g in queried_graphs(store) if g not in sources and not g.startswith(_OURS)]
+    if _remote(store):
+        union, named = (next(iter(solutions(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))))["n"]
+                        for pattern in ("?s ?p ?o", "GRAPH ?g { ?s ?p ?o }"))
+        in_default = int(union.value) > int(named.value)
+    else:
+        in_default = bool(store.query("ASK { ?s ?p ?o }", default_graphs=[]))
+    return found + ([DEFAULT] if in_default else [])
 
 
 def _data(graph: str, lines: Iterable[str]) -> str:
