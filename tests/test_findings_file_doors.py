@@ -344,6 +344,7 @@ def test_viz_doors_under_findings_files_answer_as_a_validating_service_and_refus
                                if q["end"] not in (SINCE.isoformat(), AS_OF.isoformat())]
     assert "missing" not in quarters and "note" not in quarters
     assert body["note"].startswith(f"Not computed for {len(body['missing'])} quarter ends (")
+    assert "): this service reads its findings from findings files" in body["note"]
     assert "--as-of DAY --findings-file FILE" in body["note"]
 
 
@@ -445,6 +446,7 @@ def test_a_file_records_the_bepgraph_that_made_it_and_another_build_or_version_i
 def test_the_code_digest_changes_with_the_derivation_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from bepgraph.validation import saved_findings
 
+    saved_findings.code_digest.cache_clear()
     before = saved_findings.code_digest()
     package = tmp_path / "bepgraph"
     shutil.copytree(saved_findings._PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "_data"))

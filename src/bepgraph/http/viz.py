@@ -147,5 +147,5 @@ def quarters(
                                "quarters": counted}
     if missing:
         body["missing"] = [d.isoformat() for d in missing]
-        body["note"] = missing_quarters(tuple(quarter_label(d) for d in missing))
+        body["note"] = missing_quarters(tuple(quarter_label(d) for d in missing), "this service")
     return body
