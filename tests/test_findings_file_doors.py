@@ -484,6 +484,9 @@ def _refusals_of_raw_writes(target: object, files: dict[date, Path]) -> None:
                                 "holds only the loaded sources")
     _raw_write(target, f"DROP GRAPH <{RAW_GRAPH}>")
     SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
+    _raw_write(target, f"CREATE GRAPH <{RAW_GRAPH}>")  # a graph that holds no fact changes no finding
+    SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
+    _raw_write(target, f"DROP GRAPH <{RAW_GRAPH}>")
     _raw_write(target, RAW_DEFAULT)
     with pytest.raises(ParameterError, match=r"facts written raw .* in the default graph: the rules would judge"):
         SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
