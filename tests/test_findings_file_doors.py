@@ -117,12 +117,22 @@ def _page_one_numbers(path: Path) -> list[str]:
 # ---- the board pack ----------------------------------------------------------------------------------------------
 
 def _never_validate(monkeypatch: pytest.MonkeyPatch) -> None:
-    """From here on, any validation run by the pack or GraphQL fails the test: the findings must come from files."""
+    """From here on, any validation (or a run kept from before) fails the test: the findings must come from files.
+
+    Both ends are closed: the validating source's cache lookups, through which every door reaches a run,
+    and the runs themselves, for a door that would go round the source."""
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("validated although the findings were to be read from files")
 
-    monkeypatch.setattr("bepgraph.viz.pack.findings_on_days", refuse)
-    monkeypatch.setattr("bepgraph.graphql.asof.cached_validation", refuse)
+    for name in ("bepgraph.validation.findings_source.cached_validation",
+                 "bepgraph.validation.findings_source.cached_validations",
+                 "bepgraph.viz.marks.findings_as_of",
+                 "bepgraph.validation.run.cached_validation",
+                 "bepgraph.validation.run.run_validation",
+                 "bepgraph.validation.many_dates.cached_validation",
+                 "bepgraph.validation.many_dates.cached_validations",
+                 "bepgraph.validation.many_dates.run_validations"):
+        monkeypatch.setattr(name, refuse)
 
 
 def test_the_pack_from_findings_files_says_what_the_validating_pack_says(
@@ -285,6 +295,59 @@ def test_graphql_findings_from_the_file_equal_a_validating_service_s(store: Embe
     assert today["data"] is None and "no findings as of" in today["errors"][0]["message"]
 
 
+# ---- /viz/data and /viz/quarters --------------------------------------------------------------------------------
+
+def _viz(url: str, path: str, **params: str) -> httpx.Response:
+    return httpx.get(url + path, params=params, timeout=120)
+
+
+def test_viz_doors_under_findings_files_answer_as_a_validating_service_and_refuse_uncovered_dates(
+        bundle: Path, store: EmbeddedStore, files: dict[date, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    views = ("structure", "control", "money", "governance")
+    with serve(store) as plain:
+        expected = {v: _viz(plain.url, "/viz/data", view=v, asOf=AS_OF.isoformat()).json() for v in views}
+        bare = _viz(plain.url, "/viz/data", view="money", asOf="2004-09-30", findings="false").json()
+        quarters = _viz(plain.url, "/viz/quarters", until=AS_OF.isoformat()).json()
+    # a store of its own, loaded with the same bundle: no run the plain service kept can answer for the files
+    fresh = EmbeddedStore()
+    load_all(fresh, [bundle])
+    _never_validate(monkeypatch)
+    settings = Settings(load_on_start=False, findings_files=(files[AS_OF], files[SINCE]))
+    with serve(fresh, settings) as served:
+        got = {v: _viz(served.url, "/viz/data", view=v, asOf=AS_OF.isoformat()) for v in views}
+        refused = _viz(served.url, "/viz/data", view="money", asOf="2004-09-30")
+        latest = _viz(served.url, "/viz/data", view="money")  # the default date: the latest fact's
+        without = _viz(served.url, "/viz/data", view="money", asOf="2004-09-30", findings="false")
+        timeline = _viz(served.url, "/viz/quarters", until=AS_OF.isoformat())
+    for v in views:
+        assert got[v].status_code == 200, got[v].text
+        assert got[v].json() == expected[v]
+    assert expected["money"]["findings"]["total"] > 0
+
+    assert refused.status_code == 400
+    detail = refused.json()["detail"]
+    assert detail == (f"no findings as of 2004-09-30: the findings are read from findings files, which hold the "
+                      f"findings as of {SINCE}, {AS_OF} only (make one for 2004-09-30 with `bepgraph validate "
+                      "--partition … --as-of 2004-09-30 --findings-file FILE`)")
+    assert expected["money"]["latestFact"] not in (SINCE.isoformat(), AS_OF.isoformat())
+    assert latest.status_code == 400
+    assert latest.json()["detail"].startswith(f"no findings as of {expected['money']['latestFact']}: ")
+    # a view asked without findings shows none, so it needs no file
+    assert without.status_code == 200 and without.json() == bare
+
+    # the slider: the quarter ends a file covers, counted as the validating service counts them; the others named
+    assert timeline.status_code == 200
+    body = timeline.json()
+    assert body["quarters"] == [q for q in quarters["quarters"] if q["end"] in (SINCE.isoformat(), AS_OF.isoformat())]
+    assert len(body["quarters"]) == 2
+    assert body["missing"] == [q["end"] for q in quarters["quarters"]
+                               if q["end"] not in (SINCE.isoformat(), AS_OF.isoformat())]
+    assert "missing" not in quarters and "note" not in quarters
+    assert body["note"].startswith(f"Not computed for {len(body['missing'])} quarter ends (")
+    assert "): this service reads its findings from findings files" in body["note"]
+    assert "--as-of DAY --findings-file FILE" in body["note"]
+
+
 def _serve_cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
     """`bepgraph serve` as a user starts it; a refused start ends the process (bounded by a deadline)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", **({"BEPGRAPH_TOKEN": token} if token else {}))
@@ -341,3 +404,137 @@ def test_the_pack_and_graphql_over_a_sparql_server_read_the_files_and_refuse_aft
         assert "computed from other bundles than the store holds" in refused["errors"][0]["message"]  # type: ignore[index]
     finally:
         remote.close()
+
+
+# ---- provenance: the bepgraph that made the file, and facts written raw after the run -------------------------
+
+RAW_GRAPH = "http://example.org/raw-notes"
+RAW_NAMED = f'INSERT DATA {{ GRAPH <{RAW_GRAPH}> {{ <http://example.org/n1> <http://example.org/says> "a note" }} }}'
+RAW_DEFAULT = 'INSERT DATA { <http://example.org/n2> <http://example.org/says> "another note" }'
+
+
+def _edited(source: Path, target: Path, edit: "object") -> Path:
+    data = json.loads(source.read_text())
+    edit(data["provenance"])  # type: ignore[operator]
+    target.write_text(json.dumps(data))
+    return target
+
+
+def test_a_file_records_the_bepgraph_that_made_it_and_another_build_or_version_is_refused(
+        files: dict[date, Path], tmp_path: Path) -> None:
+    from bepgraph.validation.saved_findings import SavedFindings, this_bepgraph
+    from bepgraph.version import __version__
+
+    made_by = json.loads(files[AS_OF].read_text())["provenance"]["bepgraph"]
+    assert made_by == this_bepgraph() and made_by["version"] == __version__ and len(made_by["code_sha256"]) == 64
+    SavedFindings.read([files[AS_OF]])  # the honest file is read
+
+    older = _edited(files[AS_OF], tmp_path / "v.json", lambda p: p["bepgraph"].update(version="0.0.9"))
+    with pytest.raises(ParameterError, match=rf"v.json: written by bepgraph 0\.0\.9, and this is bepgraph "
+                                             rf"{re.escape(__version__)}: .*validate again with --findings-file"):
+        SavedFindings.read([older])
+    build = _edited(files[AS_OF], tmp_path / "b.json", lambda p: p["bepgraph"].update(code_sha256="0" * 64))
+    with pytest.raises(ParameterError, match=r"b.json: written by another build of bepgraph .* \(the sha256 of its "
+                                             r"code, ontology, shapes and queries differ\)"):
+        SavedFindings.read([build])
+    unrecorded = _edited(files[AS_OF], tmp_path / "u.json", lambda p: p.pop("bepgraph"))
+    with pytest.raises(ParameterError, match=r"u.json: written by an earlier bepgraph that did not record its "
+                                             r"version and code.*validate again with --findings-file"):
+        SavedFindings.read([unrecorded])
+
+
+def test_the_code_digest_changes_with_the_derivation_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bepgraph.validation import saved_findings
+
+    saved_findings.code_digest.cache_clear()
+    before = saved_findings.code_digest()
+    package = tmp_path / "bepgraph"
+    shutil.copytree(saved_findings._PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    monkeypatch.setattr(saved_findings, "_PACKAGE", package)
+    saved_findings.code_digest.cache_clear()
+    try:
+        assert saved_findings.code_digest() == before  # the same code, elsewhere: the same digest
+        derive = package / "validation" / "derive.py"  # the derivation of statuses, which no shape holds
+        derive.write_text(derive.read_text() + "\n# one line more\n")
+        saved_findings.code_digest.cache_clear()
+        assert saved_findings.code_digest() != before
+    finally:
+        saved_findings.code_digest.cache_clear()
+
+
+def _raw_write(store: object, update: str) -> None:
+    """A raw write as the SPARQL Update and Graph Store doors make it (raw_writes.apply settles it)."""
+    from bepgraph.raw_writes import apply
+
+    apply(store, update, store.update)  # type: ignore[arg-type,attr-defined]
+
+
+def _refusals_of_raw_writes(target: object, files: dict[date, Path]) -> None:
+    """The honest file passes on *target*; a raw-written named graph, then facts in the real default graph,
+    are each refused by name; once they are dropped the file passes again."""
+    from bepgraph.validation.saved_findings import SavedFindings
+
+    SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
+    _raw_write(target, RAW_NAMED)
+    with pytest.raises(ParameterError) as named:
+        SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
+    assert str(named.value) == (f"the store holds facts written raw (SPARQL Update or the Graph Store Protocol) in "
+                                f"<{RAW_GRAPH}>: the rules would judge them, and the findings files were computed "
+                                "from the loaded bundles and filing only; drop those graphs, or serve a store that "
+                                "holds only the loaded sources")
+    _raw_write(target, f"DROP GRAPH <{RAW_GRAPH}>")
+    SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
+    _raw_write(target, f"CREATE GRAPH <{RAW_GRAPH}>")  # a graph that holds no fact changes no finding
+    SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
+    _raw_write(target, f"DROP GRAPH <{RAW_GRAPH}>")
+    _raw_write(target, RAW_DEFAULT)
+    with pytest.raises(ParameterError, match=r"facts written raw .* in the default graph: the rules would judge"):
+        SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
+    _raw_write(target, "DROP DEFAULT")
+    SavedFindings.read([files[AS_OF]]).check(target)  # type: ignore[arg-type]
+
+
+def test_raw_written_facts_refuse_the_files_in_memory(bundle: Path, files: dict[date, Path]) -> None:
+    target = EmbeddedStore()
+    load_all(target, [bundle])
+    _refusals_of_raw_writes(target, files)
+
+
+@pytest.mark.server
+def test_raw_written_facts_refuse_the_files_over_a_sparql_server(oxigraph_server: OxigraphServer, bundle: Path,
+                                                                files: dict[date, Path]) -> None:
+    from bepgraph.store import RemoteStore
+
+    assert main(["load", str(bundle), "--store", oxigraph_server.query_url]) == 0
+    remote = RemoteStore(oxigraph_server.query_url)
+    try:
+        _refusals_of_raw_writes(remote, files)
+    finally:
+        remote.close()
+
+
+@pytest.mark.server
+def test_a_running_service_refuses_once_a_graph_is_written_raw_on_its_server(
+        oxigraph_server: OxigraphServer, bundle: Path, files: dict[date, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from bepgraph.store import RemoteStore
+
+    assert main(["load", str(bundle), "--store", oxigraph_server.query_url]) == 0
+    remote, writer = RemoteStore(oxigraph_server.query_url), RemoteStore(oxigraph_server.query_url)
+    _never_validate(monkeypatch)
+    try:
+        with serve(remote, Settings(load_on_start=False, findings_files=(files[AS_OF],))) as served:
+            before = _ask(served.url, AS_OF.isoformat())
+            _raw_write(writer, RAW_NAMED)  # another process's write: the server's generation does not change
+            refused = _ask(served.url, AS_OF.isoformat())
+            page = _viz(served.url, "/viz/data", view="money", asOf=AS_OF.isoformat())
+            _raw_write(writer, f"DROP GRAPH <{RAW_GRAPH}>")
+            again = _ask(served.url, AS_OF.isoformat())
+    finally:
+        remote.close()
+        writer.close()
+    assert "errors" not in before and before["data"]["findings"]["findings"]["totalCount"] > 0  # type: ignore[index]
+    assert refused["data"] is None
+    assert f"facts written raw (SPARQL Update or the Graph Store Protocol) in <{RAW_GRAPH}>" in \
+        refused["errors"][0]["message"]  # type: ignore[index]
+    assert page.status_code == 400 and f"in <{RAW_GRAPH}>" in page.json()["detail"]
+    assert again == before

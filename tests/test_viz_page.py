@@ -425,3 +425,43 @@ def test_the_quarter_slider_moves_the_view_to_a_quarter_end_and_shows_its_findin
     heat = page.js("[...document.querySelectorAll('#heat tbody tr')].map(r => r.cells[0].textContent)")
     assert heat and heat[-1].startswith("(trust-wide")
     assert page.errors == []
+
+
+def test_the_page_under_findings_files_draws_the_covered_quarters_names_the_others_and_shows_a_refusal(
+        chromium: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from datetime import date
+
+    from bepgraph.loading import load_all
+    from bepgraph.partition.runner import validate_partitioned
+    from bepgraph.partition.saved import write_findings_file
+    from bepgraph.settings import Settings
+    from bepgraph.store import EmbeddedStore
+
+    from .graphql_server import serve
+    from .in_process import InProcess
+
+    where = tmp_path_factory.mktemp("findings")
+    files = []
+    for day in (date(2003, 9, 30), date(2004, 6, 30)):
+        files.append(where / f"f-{day}.json")
+        write_findings_file(files[-1], validate_partitioned([example_bundle()], day, "year", InProcess()))
+    store = EmbeddedStore()
+    load_all(store)
+    with serve(store, Settings(load_on_start=False, findings_files=tuple(files))) as served:
+        target = httpx.put(f"{chromium}/json/new?about:blank").json()
+        with connect(target["webSocketDebuggerUrl"], max_size=None) as ws:
+            page = Page(ws)
+            for domain in ("Runtime", "Log", "Page"):
+                page.send(f"{domain}.enable")
+            page.open(f"{served.url}/viz?view=structure&asOf=2004-06-30")
+            page.wait_for("document.getElementById('quarter') !== null")
+            assert page.js("document.querySelectorAll('#timeline .bar').length") == 2
+            note = page.js("document.querySelector('#timeline .hint').textContent")
+            assert note.startswith("Not computed for ") and "this service reads its findings from findings files" in note
+            assert "2004Q1" in note and "--as-of DAY --findings-file FILE" in note
+            assert page.errors == []
+            page.open(f"{served.url}/viz?view=structure&asOf=2004-09-30")
+            page.wait_for("document.body.dataset.state === 'error'")
+            assert page.js("document.getElementById('error').hidden") is False
+            assert ("no findings as of 2004-09-30: the findings are read from findings files, which hold the findings "
+                    "as of 2003-09-30, 2004-06-30 only") in page.js("document.getElementById('error').textContent")

@@ -323,8 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public", action="store_true",
                    help="serve on an address other machines reach without BEPGRAPH_READ_TOKEN (every read open)")
     p.add_argument("--findings-file", action="append", default=[], type=Path, metavar="FILE",
-                   help="answer GraphQL's findings from this file of `validate --partition --findings-file` "
-                        "(repeatable, one per as-of date; other dates are refused) instead of validating")
+                   help="answer the findings of GraphQL, /viz/data and /viz/quarters from this file of "
+                        "`validate --partition --findings-file` (repeatable, one per as-of date; other dates are "
+                        "refused) instead of validating")
     _add_sources(p)
     p.set_defaults(func=cmd_serve)
 

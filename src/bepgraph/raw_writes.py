@@ -33,9 +33,9 @@ from .errors import QueryError
 from .holdings import REPEATS, Holdings, _terms, stated
 from .namespaces import graph_iri
 from .sparql_lexer import blank_strings_and_comments
-from .store import META, Store
+from .store import META, Store, solutions
 
-__all__ = ["DEFAULT", "apply", "graph_triples", "settle", "written_graphs"]
+__all__ = ["DEFAULT", "apply", "graph_triples", "queried_graphs", "raw_graphs", "settle", "written_graphs"]
 
 DEFAULT = graph_iri("default")  # the real default graph, as graph/meta records name it
 _OURS = graph_iri("")
@@ -92,6 +92,35 @@ def _raw(holdings: Holdings, store: Store) -> list[str]:
     """Every graph a raw write may have written: the named graphs that are not loaded sources, and the default."""
     return [g for g in store.named_graphs() if g not in holdings.sources and not g.startswith(_OURS)] + [DEFAULT]
 
+
+
+def queried_graphs(store: Store) -> list[str]:
+    """The named graphs a query's ``GRAPH ?g`` ranges over, empty ones included: on a server, every graph
+    it unions (not only the project's, which is all :meth:`Store.named_graphs` lists there). Read from the
+    dataset's list of graphs, not its facts, so it costs no scan: what tells that a graph came or went."""
+    rows = solutions(store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"))
+    return sorted(row["g"].value for row in rows)
+
+
+def raw_graphs(store: Store) -> list[str]:
+    """The graphs holding facts that came by raw writes, not by a load: the graphs queries range over that
+    hold a fact and are not loaded sources nor the store's own, and :data:`DEFAULT` when the real default
+    graph holds a fact. Reads every fact (a scan): asked once per change of :func:`queried_graphs`.
+
+    Why: a findings file speaks for the loaded sources only, while the rules see the union, raw facts
+    included (validation/saved_findings.py refuses a file then). A server's real default graph is told
+    apart by counting: its union (one solution per graph holding a fact) less its named graphs.
+    """
+    sources = set(Holdings.read(store).sources)
+    held = solutions(store.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"))  # a scan: graphs with facts
+    found = sorted(g for g in (row["g"].value for row in held) if g not in sources and not g.startswith(_OURS))
+    if _remote(store):
+        union, named = (next(iter(solutions(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))))["n"]
+                        for pattern in ("?s ?p ?o", "GRAPH ?g { ?s ?p ?o }"))
+        in_default = int(union.value) > int(named.value)
+    else:
+        in_default = bool(store.query("ASK { ?s ?p ?o }", default_graphs=[]))
+    return found + ([DEFAULT] if in_default else [])
 
 
 def _data(graph: str, lines: Iterable[str]) -> str:

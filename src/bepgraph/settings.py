@@ -132,7 +132,7 @@ class Settings:
     result_limit: int = 100_000
     max_page_size: int = 100
     load_on_start: bool = True
-    findings_files: tuple[Path, ...] = ()  # GraphQL's findings read from these files (serve --findings-file)
+    findings_files: tuple[Path, ...] = ()  # every door's findings read from these files (serve --findings-file)
     remote: RemoteSettings = field(default_factory=RemoteSettings)  # a SPARQL server's endpoints (BEPGRAPH_STORE_*)
     extra: Mapping[str, str] = field(default_factory=dict)
 

@@ -263,7 +263,8 @@
     var data = window.bepviz.data;
     function render(q) {
       box.replaceChildren();
-      if (!q.quarters.length) { box.hidden = true; return; }
+      var note = q.note ? text("p", q.note, "hint") : null;  // the quarter ends no findings file covers
+      if (!q.quarters.length) { box.hidden = !note; if (note) { box.appendChild(note); } return; }
       box.hidden = false;
       var most = Math.max.apply(null, q.quarters.map(function (x) { return x.violations + x.warnings; })) || 1;
       var bars = text("div", "", "bars"), current = -1;
@@ -294,6 +295,7 @@
       say();
       box.appendChild(text("span", "Findings by quarter:"));
       box.appendChild(bars); box.appendChild(slider); box.appendChild(label);
+      if (note) { box.appendChild(note); }
     }
     function goTo(day) {
       var s = window.bepviz.state;

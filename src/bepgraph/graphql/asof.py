@@ -21,10 +21,9 @@ from typing import Any
 from ..sparql import find_query
 from ..store import Store
 from ..validation.cache import answers
-from ..validation.run import cached_validation
 from ..validation.findings import Report
+from ..validation.findings_source import VALIDATED, FindingsSource
 from ..validation.overlay import with_derived
-from ..validation.saved_findings import SavedFindings
 from ..terms import to_python
 
 __all__ = ["AgreementInterval", "AsOfCache", "PlanInterval", "Snapshot", "TrusteeState"]
@@ -89,12 +88,10 @@ def _status_rows(store: Store, as_of: date) -> dict[str, list[dict[str, Any]]]:
     return with_derived(store, as_of, read, f"the derived status as of {as_of}")
 
 
-def read_snapshot(store: Store, as_of: date, findings: bool, saved: SavedFindings | None = None) -> Snapshot:
+def read_snapshot(store: Store, as_of: date, findings: bool, source: FindingsSource = VALIDATED) -> Snapshot:
     """The status derived as of *as_of* (and the rules' findings if *findings*), from the shared cache;
-    with *saved*, the findings are those of its files (another date is refused, never validated here)."""
-    report = None
-    if findings:
-        report = saved.report(store, as_of) if saved is not None else cached_validation(store, as_of).report
+    the findings from the process's one *source* (with findings files, a date no file covers is refused)."""
+    report = source.report(store, as_of) if findings else None
     cache = answers()
     status = cache.get(store, ("status-rows", as_of), lambda: _status_rows(store, as_of))
     snap = Snapshot(as_of=as_of, report=report)
@@ -127,8 +124,8 @@ class AsOfCache:
     snapshot adds the per-date indexes GraphQL builds over them (``memo``).
     """
 
-    def __init__(self, saved: SavedFindings | None = None) -> None:
-        self.saved = saved  # findings read from files (``serve --findings-file``) instead of validated
+    def __init__(self, source: FindingsSource = VALIDATED) -> None:
+        self.source = source  # the process's findings: validated, or read from files (``serve --findings-file``)
         self._lock = threading.Lock()
         self._snapshots: OrderedDict[tuple[Any, date, bool], Snapshot] = OrderedDict()
 
@@ -143,7 +140,7 @@ class AsOfCache:
 
     def _get(self, store: Store, as_of: date, findings: bool) -> Snapshot:
         gen = store.generation()
-        snap = read_snapshot(store, as_of, findings, self.saved)
+        snap = read_snapshot(store, as_of, findings, self.source)
         with self._lock:
             key = (gen, as_of, findings)
             known = self._snapshots.get(key)
@@ -157,5 +154,7 @@ class AsOfCache:
     async def get(self, store: Store, as_of: date, findings: bool = False) -> Snapshot:
         """The snapshot for *as_of* (with findings if asked): served from the cache on the event loop,
         or computed in a worker thread so the loop keeps serving."""
+        if findings and self.source is not VALIDATED:  # files: refused once the store holds other facts
+            await asyncio.to_thread(self.source.vouch, store)
         known = self.cached(store, as_of, findings)
         return known if known is not None else await asyncio.to_thread(self._get, store, as_of, findings)

@@ -19,6 +19,7 @@ from ..errors import BepgraphError, InputError, ParameterError, QueryError
 from ..loading import describe, load_for_use
 from ..settings import Settings
 from ..store import Store, open_store
+from ..validation.findings_source import VALIDATED, FindingsSource
 from ..validation.saved_findings import SavedFindings
 from . import gsp, health, index, sparql, viz
 from .auth import check_update_settings
@@ -115,6 +116,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app = service = _Service(title="bepgraph", lifespan=lifespan)
     app.state.settings = settings
+    # every door's findings: judged on the store, or (serve --findings-file) read from the files only
+    findings: FindingsSource = saved if saved is not None else VALIDATED
+    app.state.findings = findings
 
     @app.exception_handler(BepgraphError)
     async def _bepgraph_error(request: Request, exc: BepgraphError) -> JSONResponse:
@@ -128,6 +132,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(sparql.router)
     app.include_router(gsp.router)
     app.include_router(index.router)
-    app.include_router(graphql_router(settings, saved))
+    app.include_router(graphql_router(settings, findings))
     app.include_router(viz.router)
     return app

@@ -24,7 +24,7 @@ from ..graphql.context import Context
 from ..graphql.dated import Calendars
 from ..graphql.schema import build_schema
 from ..settings import Settings
-from ..validation.saved_findings import SavedFindings
+from ..validation.findings_source import FindingsSource
 from ..endpoint.protocol import ProtocolError, negotiate
 
 __all__ = ["graphql_router"]
@@ -105,10 +105,10 @@ class _Router(GraphQLRouter[Context, None]):
         return response
 
 
-def graphql_router(settings: Settings, saved: SavedFindings | None = None) -> APIRouter:
+def graphql_router(settings: Settings, source: FindingsSource) -> APIRouter:
     """The /graphql router: the endpoint (GET and POST) and GraphiQL's files under /graphql/static;
-    with *saved*, findings are answered from its files only (``serve --findings-file``)."""
-    as_of = AsOfCache(saved)
+    its findings from the process's one *source* (validated, or the files of ``serve --findings-file``)."""
+    as_of = AsOfCache(source)
     calendars = Calendars()
 
     async def context(request: Request) -> Context:

@@ -3,7 +3,10 @@
 The page (``web/viz/``) draws with Cytoscape.js and the dagre layered
 layout, installed from npm and served from this process: no CDN is reached.
 ``/viz/data`` is what the page draws; its parameters are validated here and
-bound into the view queries, never written into them.
+bound into the view queries, never written into them. Its findings, and
+``/viz/quarters``'s, come from the process's one source (``app.state.findings``,
+validation/findings_source.py): with ``serve --findings-file`` they are the
+files' findings, a date no file covers is refused, and nothing is validated.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from ..errors import ParameterError
 from ..resources import web_dir
 from ..store import Store
 from ..validation.cache import answers
+from ..validation.findings_source import FindingsSource
 from ..viz.board_page import BUILT, board_data
-from ..viz.dates import LatestFact
+from ..viz.dates import LatestFact, quarter_label
+from ..viz.pack_saved import missing_quarters
 from ..viz.timeline import QuarterCounts, plan_date
-from ..viz.marks import findings_as_of
 from ..viz.views import VIEWS, Period
 
 __all__ = ["router"]
@@ -54,6 +58,11 @@ def _store(request: Request) -> Store:
     return store
 
 
+def _findings(request: Request) -> FindingsSource:
+    source: FindingsSource = request.app.state.findings
+    return source
+
+
 def _day(name: str, raw: str | None) -> date | None:
     if raw is None or raw == "":
         return None
@@ -83,6 +92,7 @@ _DATA_PARAMETERS = {"view", "asOf", "from", "to", "expand", "findings", "analysi
 def data(
     request: Request,
     store: Annotated[Store, Depends(_store)],
+    source: Annotated[FindingsSource, Depends(_findings)],
     view: Annotated[str, Query(description=f"one of {', '.join(VIEWS)}")] = "structure",
     as_of: Annotated[str | None, Query(alias="asOf",
                                        description="YYYY-MM-DD; default the latest day the loaded facts are dated")] = None,
@@ -106,24 +116,36 @@ def data(
     wanted = frozenset(e for e in (part.strip() for part in expand.split(",")) if e)
 
     def build() -> dict[str, object]:
-        report = findings_as_of(store, day) if findings else None
+        report = source.report(store, day) if findings else None  # with findings files: refused if none covers day
         body = board_data(store, view, day, period, report, sorted(wanted), with_analysis=analysis, views=BUILT)
         body["latestFact"] = latest.isoformat() if latest else None
         return body
 
+    if findings:
+        source.vouch(store)  # an answer kept from before is handed out only while the source speaks for the store
     # the whole answer in the process's one cache, per loaded facts and question: a date already
-    # validated is then a lookup, whatever the size of the blotter (the dict is shared: never changed)
-    return answers().get(store, ("viz-data", view, day, period.start, period.end, wanted, findings, analysis),
-                         build)
+    # validated is then a lookup, whatever the size of the blotter (the dict is shared: never changed);
+    # the key names the findings' source, so an answer another source made is never handed out
+    return answers().get(store, ("viz-data", source.key if findings else None, view, day, period.start,
+                                 period.end, wanted, findings, analysis), build)
 
 
 @router.get("/viz/quarters")
 def quarters(
     store: Annotated[Store, Depends(_store)],
+    source: Annotated[FindingsSource, Depends(_findings)],
     until: Annotated[str | None, Query(description="YYYY-MM-DD; default the latest dated fact")] = None,
 ) -> dict[str, object]:
-    """The findings standing at each quarter end of the plan's life: the page's date slider."""
+    """The findings standing at each quarter end of the plan's life: the page's date slider. With findings
+    files, only the quarter ends a file covers, and the others named (``missing``) with the command that
+    makes their files, as the board pack does."""
     day = _day("until", until) or _LATEST.get(store) or date.today()
     adopted = plan_date(store)
-    return {"planDate": adopted.isoformat() if adopted else None, "until": day.isoformat(),
-            "quarters": _QUARTERS.get(store, day)}
+    source.vouch(store)
+    counted, missing = _QUARTERS.get(store, day, source)
+    body: dict[str, object] = {"planDate": adopted.isoformat() if adopted else None, "until": day.isoformat(),
+                               "quarters": counted}
+    if missing:
+        body["missing"] = [d.isoformat() for d in missing]
+        body["note"] = missing_quarters(tuple(quarter_label(d) for d in missing), "this service")
+    return body

@@ -4,7 +4,7 @@ Why a file: at ten million trades no single store holds the blotter for a
 board pack or GraphQL to validate again; what they need is the merged
 run's findings and proof of what they were computed from: each bundle's
 sha256 (the digest the loader records in graph/meta), the filing's, the
-rule shapes', the as-of date, the run's scope (``--rule``, ``--series``)
+rule shapes', the bepgraph that ran it (version and code sha256), the as-of date, the run's scope (``--rule``, ``--series``)
 and the partitions.
 The file is the findings JSON of ``validate --format json`` with one more
 key, ``provenance``; the doors read it through
@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from ..errors import ParameterError
-from ..validation.saved_findings import FORMAT, FindingsFile, rules_digest
+from ..validation.saved_findings import FORMAT, FindingsFile, rules_digest, this_bepgraph
 from ..validation.saved_findings import read_findings_file as read_file
 from .runner import PartitionedRun, bundle_digest
 
@@ -33,6 +33,7 @@ def write_findings_file(path: Path, run: PartitionedRun) -> None:
         "bundles": [{"folder": f, "sha256": sha} for f, sha in run.bundles],
         "plan": {"file": run.plan[0], "sha256": run.plan[1]},
         "rules_sha256": rules_digest(),
+        "bepgraph": this_bepgraph(),
         "scope": {"rules": list(run.rules) if run.rules else None,
                   "series": list(run.series) if run.series else None},
         "partition": run.mode,

@@ -18,6 +18,10 @@ Each CSV is read in order (benefits twice), with only routing maps in
 memory: the partition of each benefit id, the extra partitions a row is
 carried to, and a hash of each blotter id (a duplicate id whose copies
 land in different partitions would escape the partitions' own readers).
+The hashes are kept in arrays, 8 bytes a row, per partition and bucket,
+and compared once the split is written (:class:`_Ids`); a map of hash to
+partition, the exact check that words a conflict, is built only when
+they show one, by splitting again.
 A row is copied byte for byte (only its leading cells are parsed); the
 bundle's line of each copied row is kept beside the partition
 (``lines/``) so that a partition's error names the bundle's line.
@@ -26,7 +30,9 @@ bundle's line of each copied row is kept beside the partition
 from __future__ import annotations
 
 import csv
+import functools
 import shutil
+import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -285,6 +291,46 @@ def _check_id(seen: dict[int, int], router: _Router, b: int, bundles: Sequence[P
             "to see every differing column)")])
 
 
+BUCKETS = 16  # the hashes are compared a sixteenth at a time: the sets built for it stay small
+
+
+class _Ids:
+    """The hashes of the blotter ids, per partition and per bucket of the hash, compared at the end.
+
+    Why not the dict of hash to partition that :func:`_check_id` keeps: it
+    costs about 90 bytes a row, the split's largest map by far; an array
+    costs 8. A hash in two partitions' arrays is a conflict (or, by one
+    chance in 2**64, two ids with one hash); a hash twice in one partition is
+    that partition's load's to judge, as in the exact check.
+    """
+
+    def __init__(self, router: _Router) -> None:
+        self.router = router
+        self.parts: list[list[array[int]]] = []  # partition number -> bucket -> hashes
+
+    def note(self, table: str, ident: str, part: str) -> None:
+        h = hash((table, ident))
+        i = self.router.index[part]
+        try:
+            buckets = self.parts[i]
+        except IndexError:
+            while len(self.parts) <= i:
+                self.parts.append([array("q") for _ in range(BUCKETS)])
+            buckets = self.parts[i]
+        buckets[h & (BUCKETS - 1)].append(h)
+
+    def conflict(self) -> bool:
+        """Whether a hash is in the arrays of two partitions (set operations, a bucket at a time)."""
+        for k in range(BUCKETS):
+            held: set[int] = set()
+            for buckets in self.parts:
+                mine = set(buckets[k])
+                if not held.isdisjoint(mine):
+                    return True
+                held |= mine
+        return False
+
+
 def _add(needs: dict[str, str | frozenset[str]], key: str, parts: set[str]) -> None:
     """Note *parts* for *key*: one partition as a plain string (most rows), several as a frozenset."""
     had = needs.get(key)
@@ -326,19 +372,20 @@ def split_bundles(bundles: Sequence[Path], mode: str, root: Path, check: Callabl
             raise
         groups = max(at_least or 1, -(-estimate // trades_each) if trades_each else 1)
     router = _Router(mode, groups, sample)
-    headers: dict[tuple[int, str], str] = {}
+    writers = _Writers(root, {}, router)
     carried: dict[str, set[str]] = {}
-    seen: dict[int, int] = {}
-    writers = _Writers(root, headers, router)
-    try:
-        for b, folder in enumerate(bundles):
-            try:
-                _split_one(b, bundles, router, headers, writers, carried, seen)
-            except (_Suspect, csv.Error, UnicodeDecodeError, IndexError, KeyError, StopIteration):
-                check(folder)  # the reader words it (a duplicate id, malformed CSV)
-                raise
-    finally:
-        writers.close()
+    ids = _Ids(router)
+    _split_all(bundles, router, writers, carried, check, lambda b: ids.note)
+    if ids.conflict():  # split again with the exact check, which words the conflict as the reader would
+        again = Path(tempfile.mkdtemp(prefix="exact-", dir=root))
+        try:
+            seen: dict[int, int] = {}
+            fresh = _Router(mode, groups, sample)
+            _split_all(bundles, fresh, _Writers(again, {}, fresh), {}, check,
+                       lambda b: functools.partial(_check_id, seen, fresh, b, bundles))
+        finally:
+            shutil.rmtree(again, ignore_errors=True)
+    del ids
     keys = sorted(router.keys) or ["all"]
     partitions = []
     for key in keys:
@@ -362,6 +409,20 @@ def split_bundles(bundles: Sequence[Path], mode: str, root: Path, check: Callabl
     return Split(mode, list(bundles), partitions)
 
 
+def _split_all(bundles: Sequence[Path], router: _Router, writers: _Writers, carried: dict[str, set[str]],
+               check: Callable[[Path], None], noting: Callable[[int], Callable[[str, str, str], None]]) -> None:
+    """Route every bundle's blotter into *writers*' files; ``noting(b)`` notes bundle *b*'s ids."""
+    try:
+        for b, folder in enumerate(bundles):
+            try:
+                _split_one(b, bundles, router, writers.headers, writers, carried, noting(b))
+            except (_Suspect, csv.Error, UnicodeDecodeError, IndexError, KeyError, StopIteration):
+                check(folder)  # the reader words it (a duplicate id, malformed CSV)
+                raise
+    finally:
+        writers.close()
+
+
 def _copy_governance(folder: Path, sub: Path) -> None:
     """Every CSV but the blotter's, as it is (line numbers and all); a blotter table with no row here, as its header."""
     for path in sorted(folder.iterdir()):
@@ -376,7 +437,7 @@ def _copy_governance(folder: Path, sub: Path) -> None:
 
 
 def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[tuple[int, str], str],
-               writers: _Writers, carried: dict[str, set[str]], seen: dict[int, int]) -> None:
+               writers: _Writers, carried: dict[str, set[str]], note: Callable[[str, str, str], None]) -> None:
     folder = bundles[b]
     paths = {t: _blotter_path(folder, t) for t in BLOTTER}
     cols: dict[str, dict[str, int]] = {}
@@ -408,7 +469,7 @@ def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[t
             funded = [p.strip() for p in _cell(record.cells, c.get("funded_by")).split(";") if p.strip()]
             theirs = sorted({owner.get(f) or router.own("unkeyed") for f in funded})
             mine = theirs[0] if router.mode == "series" and theirs else router.by_row(record.cells, None, c.get("date"))
-            _check_id(seen, router, b, bundles, "expenditures", ident, mine)
+            note("expenditures", ident, mine)
             for part in sorted({mine, *theirs}):
                 put(part, "expenditures", record, ident, part == mine)
                 for f in funded:
@@ -422,7 +483,7 @@ def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[t
         for record in _records(path):
             ident = _cell(record.cells, c.get("id"))
             mine = router.by_row(record.cells, c.get("generating_series"), c.get("date"))
-            _check_id(seen, router, b, bundles, "benefits", ident, mine)
+            note("benefits", ident, mine)
             parts = {mine} | extra.get(ident, set())
             for part in sorted(parts):
                 put(part, "benefits", record, ident, part == mine)
@@ -436,7 +497,7 @@ def _split_one(b: int, bundles: Sequence[Path], router: _Router, headers: dict[t
         for record in _records(path, (at_id, at_series, at_date)):  # the hot loop: most go to their own partition
             ident = _cell(record.cells, at_id)
             mine = router.by_row(record.cells, at_series, at_date)
-            _check_id(seen, router, b, bundles, "transactions", ident, mine)
+            note("transactions", ident, mine)
             more = needs.pop(ident, None)
             if more is None or more == mine:
                 writers.write(mine, b, folder, "transactions", record)

@@ -15,17 +15,17 @@ import networkx as nx
 from ..namespaces import entity_iri
 from ..store import Store
 from ..validation.findings import Finding, Report
-from ..validation.many_dates import cached_validations
-from ..validation.run import cached_validation
+from ..validation.findings_source import VALIDATED
 
-__all__ = ["SEVERITY_ORDER", "findings_as_of", "findings_on_days", "mark_findings", "unplaced"]
+__all__ = ["SEVERITY_ORDER", "findings_as_of", "mark_findings", "unplaced"]
 
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
 
 def findings_as_of(store: Store, as_of: date) -> Report:
-    """Every rule judged as of *as_of*: the run of the process's one cache (validated once per date and load)."""
-    return cached_validation(store, as_of).report
+    """Every rule judged as of *as_of*: the run of the process's one cache (validated once per date and load).
+    A door asks its process's findings source instead (validation/findings_source.py)."""
+    return VALIDATED.report(store, as_of)
 
 
 def _targets(graph: nx.MultiDiGraph, finding: Finding) -> list[str]:
@@ -61,8 +61,3 @@ def unplaced(graph: nx.MultiDiGraph, report: Report) -> list[dict[str, object]]:
     return [f.as_dict() for f in sorted(report.findings, key=Finding.sort_key)
             if (f.rule, f"{f.focus.table}/{f.focus.id}", f.message) not in placed]
 
-
-def findings_on_days(store: Store, days: list[date]) -> dict[date, Report]:
-    """Every rule judged as of each of *days*: the latest a whole run, the others judged back from it
-    (validation/many_dates.py), all kept in the process's one cache."""
-    return {day: run.report for day, run in cached_validations(store, days).items()}

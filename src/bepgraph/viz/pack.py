@@ -44,13 +44,14 @@ from ..errors import BepgraphError, ParameterError
 from ..sparql import find_query
 from ..store import Store
 from ..validation.findings import Finding, Report
+from ..validation.findings_source import VALIDATED
 from ..validation.saved_findings import SavedFindings
 from .analysis import Analysis, analyse, parties_that_matter
 from .board_page import BUILT, sub_advisers_of_series
 from .calendar import Calendar, compliance_calendar
 from .dates import quarter_ends, quarter_label
 from .figures import FONT_PT, render_svg
-from .marks import findings_on_days, mark_findings
+from .marks import mark_findings
 from .matrix import GovernanceMatrix, governance_matrix
 from .page_data import group_series
 from .pack_figures import MIN_PT, heat_map_drawing, sankey_drawing, timeline_drawing
@@ -566,7 +567,7 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
     quarters = _timeline_days(cal, as_of)
     # every run the pack reads, made at once on every core: the date, the previous review, each quarter end
     days = [as_of, *([since] if since else []), *quarters]
-    runs = saved.on_days(store, days) if saved is not None else dict(findings_on_days(store, days))
+    runs = (saved if saved is not None else VALIDATED).on_days(store, days)
     report = required(runs, as_of)
     changes = changes_since(report, required(runs, since)) if since else None
     # the views /viz built for the same dates are not built again (each caller gets its own copy to mark)

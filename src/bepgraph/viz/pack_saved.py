@@ -46,10 +46,11 @@ def required(runs: Mapping[date, Report | None], day: date) -> Report:
     return report
 
 
-def missing_quarters(quarters: tuple[str, ...]) -> str:
-    """The sentence a pack made from findings files says of the quarter ends no file is as of."""
+def missing_quarters(quarters: tuple[str, ...], reader: str = "this pack") -> str:
+    """The sentence a pack (or *reader*: the /viz page's service) made from findings files says of the
+    quarter ends no file is as of."""
     which = ", ".join(quarters)
-    return (f"Not computed for {len(quarters)} quarter end{'s' if len(quarters) != 1 else ''} ({which}): this pack "
+    return (f"Not computed for {len(quarters)} quarter end{'s' if len(quarters) != 1 else ''} ({which}): {reader} "
             "reads its findings from findings files, and none is as of those days, so they are not drawn. "
             "Make one per quarter end (`bepgraph validate --partition … --as-of DAY --findings-file FILE`) and "
             "pass them all with --findings-file to draw them.")
