@@ -129,7 +129,7 @@ def _never_validate(monkeypatch: pytest.MonkeyPatch) -> None:
                  "bepgraph.viz.marks.findings_as_of",
                  "bepgraph.validation.run.cached_validation",
                  "bepgraph.validation.run.run_validation",
-                 "bepgraph.validation.many_dates.cached_validation",
+                 "bepgraph.validation.many_dates.run_validation",
                  "bepgraph.validation.many_dates.cached_validations",
                  "bepgraph.validation.many_dates.run_validations"):
         monkeypatch.setattr(name, refuse)
