@@ -78,8 +78,10 @@ def instances(classes: Sequence[str], subclasses: Mapping[str, Sequence[str]] | 
     *head* (the focus nodes' VALUES) goes first, inside that DISTINCT group.
     """
     pattern = _instances(classes, subclasses, checked, var)
-    if distinct and (pattern.count(" UNION ") or pattern.count(", ") or "*" in pattern):
-        return f"{{ SELECT DISTINCT {var} WHERE {{ {head}{pattern} }} }}"  # a node of two of the classes, once
+    known = subclasses or {}
+    several = any(c not in known for c in classes) or len({m for c in classes for m in (c, *known[c])}) > 1
+    if distinct and several:  # a node of two of the classes (or reached twice by the path), bound once
+        return f"{{ SELECT DISTINCT {var} WHERE {{ {head}{pattern} }} }}"
     return head + pattern
 
 

@@ -211,7 +211,6 @@ class SparqlComponents(ShapesReader):
         return "".join(lines[p] for p in sorted(lines))
 
 
-
 _AGGREGATE = re.compile(r"\b(?:COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.IGNORECASE)
 _GROUPED = re.compile(r"\b(?:GROUP\s+BY|HAVING)\b", re.IGNORECASE)
 
