@@ -211,3 +211,24 @@ def test_bad_dates_exit_2_with_a_located_message(tmp_path: Path, capsys: pytest.
     assert main(["board-pack", "--as-of", "2004-06-30", "--since", "06/30/2003", "-o", str(tmp_path / "x.pdf")]) == 2
     assert "--since '06/30/2003' is not a date" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_pack_that_cannot_be_written_whole_leaves_the_previous_file_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pack is moved into place whole: a failure while writing (a full disk, a process killed before the
+    move) leaves no partial pack and no leftover beside it, and an earlier pack under the name untouched."""
+    import os
+
+    import bepgraph.viz.pack as pack_module
+
+    out = tmp_path / "pack.pdf"
+    out.write_bytes(b"the previous review's pack")
+
+    def no_room(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pack_module.os, "replace", no_room)
+    assert main(["board-pack", "--as-of", "2004-06-30", "-o", str(out)]) == 3
+    assert "could not write the board pack" in capsys.readouterr().err
+    assert out.read_bytes() == b"the previous review's pack"
+    assert sorted(os.listdir(tmp_path)) == ["pack.pdf"]

@@ -20,6 +20,7 @@ follows), so no page is left holding a heading or a few stray rows.
 from __future__ import annotations
 
 import io
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -549,6 +550,18 @@ def _timeline_days(cal: Calendar, as_of: date) -> list[date]:
     return quarter_ends(cal.plan_date, as_of)
 
 
+def _write_whole(out: Path, data: bytes) -> None:
+    """*data* at *out*, whole or not at all: written beside it and moved into place, so a process killed
+    while writing (or a pack refused after its second pass) never leaves a partial pack under the name."""
+    part = out.with_name(out.name + ".part")
+    try:
+        part.write_bytes(data)
+        os.replace(part, out)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise BepgraphError(f"could not write the board pack to {out}: {exc.strerror or exc}") from exc
+
+
 def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, since: date | None = None,
                paper: str = "a4", saved: SavedFindings | None = None) -> PackSummary:
     """Write the board pack for *as_of* to *out*: money flow and votes from *start* (default a year before),
@@ -603,14 +616,13 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
     footer = _footer(size, as_of)
     first = document(io.BytesIO())
     first.build(story({}), onFirstPage=footer, onLaterPages=footer)
-    doc = document(str(out))
-    try:
-        doc.build(story(first.pages), onFirstPage=footer, onLaterPages=footer)
-    except OSError as exc:
-        raise BepgraphError(f"could not write the board pack to {out}: {exc}") from exc
+    pdf = io.BytesIO()
+    doc = document(pdf)
+    doc.build(story(first.pages), onFirstPage=footer, onLaterPages=footer)
     if doc.pages != first.pages:
         raise BepgraphError("the board pack's sections moved between its two passes; its page references "
                             "would be wrong")
+    _write_whole(out, pdf.getvalue())
     return PackSummary(out, doc.page, len(report.findings),
                        {n: (g.number_of_nodes(), g.number_of_edges()) for n, g in graphs.items()}, dict(doc.pages),
                        list(facts.timeline), list(facts.timeline_missing))
