@@ -8,7 +8,8 @@ times: the money view's CONSTRUCT → networkx (median of --runs), the first
 /viz/data of the money view (it runs the findings), then /viz/data of each
 view (median of --runs, findings cached), the whole board pack after those
 requests (the as-of date validated), and again with an empty answer cache
-(as ``bepgraph board-pack`` makes it). Prints
+(as ``bepgraph board-pack`` makes it). The peak memory is the child's
+RSS, and the peak of the sum of the PSS of it and its private copies. Prints
 a Markdown table and writes bench/out/viz.json.
 
     python bench/bench_viz.py --sizes 10000 100000 --code main=../main/src --code branch=src
@@ -29,7 +30,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bundles import generate  # bench/ is on sys.path when a benchmark runs as a script
+from bench_partitioned import TreeMemory  # bench/ is on sys.path when a benchmark runs as a script
+from bundles import generate
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -140,11 +142,17 @@ def main() -> None:
         bundle = generate(size, args.data)
         for name, src in codes:
             env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}"}
-            proc = subprocess.run([sys.executable, __file__, "--child", str(bundle), "--runs", str(args.runs)],
-                                  check=True, capture_output=True, text=True, cwd=ROOT, env=env)
-            results[f"{size} {name}"] = json.loads(proc.stdout.strip().splitlines()[-1])
+            proc = subprocess.Popen([sys.executable, __file__, "--child", str(bundle), "--runs", str(args.runs)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+            memory = TreeMemory(proc.pid)  # the process and its private copies, together
+            stdout, stderr = proc.communicate()
+            memory.stop()
+            if proc.returncode:
+                raise SystemExit(f"the benchmark of {name} at {size} trades failed:\n{stderr}")
+            results[f"{size} {name}"] = {**json.loads(stdout.strip().splitlines()[-1]),
+                                         "peak_tree_pss_mb": memory.peak_pss / 1024}
     keys = ["load_s", "view_money_s", "data_money_cold_s", "data_structure_s", "data_control_s", "data_money_s",
-            "data_governance_s", "pack_s", "pack_cold_s", "pack_pages", "peak_rss_mb"]
+            "data_governance_s", "pack_s", "pack_cold_s", "pack_pages", "peak_rss_mb", "peak_tree_pss_mb"]
     print("| trades | code | " + " | ".join(k.removesuffix("_s") + (" (s)" if k.endswith("_s") else "") for k in keys) + " |")
     print("|---" * (len(keys) + 2) + "|")
     for label, r in results.items():

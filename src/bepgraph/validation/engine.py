@@ -36,6 +36,7 @@ __all__ = [
     "ShapesError",
     "focus_blocks",
     "in_order",
+    "order_key",
     "load_shapes",
     "report_graph",
     "run_constraint",
@@ -234,18 +235,20 @@ def subclasses_of(store: Store, classes: frozenset[str]) -> dict[str, list[str]]
 
 
 def validate(store: Store, shapes: Shapes, *, focus: Iterable[str] | None = None,
-             only: Iterable[str] | None = None) -> list[ShapeResult]:
+             only: Iterable[str] | None = None,
+             claimed: Callable[[Sequence[Compiled]], Iterable[Compiled]] | None = None) -> list[ShapeResult]:
     """Every result of *shapes* on the union graph of *store*, in a stable order.
 
     *focus* limits the run to those focus nodes (still only where a shape
     targets them), in ``VALUES`` blocks of at most 1000 IRIs; *only* to
-    those shapes (a node shape brings its property shapes).
+    those shapes (a node shape brings its property shapes); *claimed* to
+    the constraints it hands out (a run shared among copies: ``shares.py``).
     """
     constraints = _selected(shapes, only)
     blocks: list[list[str] | None] = [None] if focus is None else list(focus_blocks(focus))
     subclasses = subclasses_of(store, frozenset().union(*(c.target_classes for c in constraints)))
     results: list[ShapeResult] = []
-    for c in constraints:
+    for c in constraints if claimed is None else claimed(constraints):
         results.extend(run_constraint(store, c, subclasses, blocks))
     return in_order(results)
 
@@ -266,10 +269,14 @@ def run_constraint(store: Store, c: Compiled, subclasses: Mapping[str, Sequence[
     return list(dict.fromkeys(found)) if c.sparql else found
 
 
+def order_key(r: ShapeResult) -> tuple[object, ...]:
+    """A result's place in the engine's stable order."""
+    return (r.key()[:4], r.path or "", r.value or "", r.message, tuple(sorted(r.bindings.items())))
+
+
 def in_order(results: Iterable[ShapeResult]) -> list[ShapeResult]:
     """Results in the engine's stable order (whatever order the constraints ran in)."""
-    return sorted(results, key=lambda r: (r.key()[:4], r.path or "", r.value or "", r.message,
-                                         tuple(sorted(r.bindings.items()))))
+    return sorted(results, key=order_key)
 
 
 # --- the W3C report --------------------------------------------------------------------

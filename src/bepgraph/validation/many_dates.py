@@ -31,10 +31,11 @@ nodes only while its ``guard`` query is false.
 
 The latest date is a whole run (the one the pack and the page show anyway,
 from the shared cache; when it is not there yet, it is made in the same
-private copy as the earlier dates, whose first reads of the store are the
-dear ones); the earlier ones cost their derivation, the constraints run
+private copies as the earlier dates, whose first reads of the store are the
+dear ones: each copy judges the constraints it claims, at every date,
+``shares.py``); the earlier ones cost their derivation, the constraints run
 again and turning results into findings, by the same code as a run's
-(``run._validation_of``). Each date's report is the run's report,
+(``run.part_of``). Each date's report is the run's report,
 not an approximation of it: tests/test_many_dates.py compares them finding
 by finding at every quarter end, where findings appear and disappear. A
 store that cannot be forked (on disk, remote) runs each date through
@@ -59,11 +60,12 @@ from ..sparql import find_query
 from ..store import Store
 from .compile import Compiled
 from .derive import DERIVED_GRAPH, derived_lines
-from .engine import ShapeResult, focus_blocks, in_order, run_constraint, subclasses_of
+from .engine import ShapeResult, focus_blocks, in_order, run_constraint, subclasses_of, validate
 from .cache import answers
 from .readings import DATED_THROUGH, FOCUS_DATE, GROWING_TOTAL, Readings, dated_readings
-from .overlay import with_derived
-from .run import (Validation, _batched, _judge, _shapes, _validation_of, _warm, derived_triples, run_validation)
+from .overlay import with_derived_side_by_side
+from .run import (Part, Validation, _batched, _shapes, _warm, derived_triples, part_of, put_together, run_validation)
+from .shares import Claims, copies_wanted
 
 __all__ = ["Steps", "cached_validations", "run_validations"]
 
@@ -326,6 +328,15 @@ class Steps:
     narrowed: int = 0  # run on the later date's result focus nodes only (a growing-total reading)
 
 
+@dataclass(frozen=True)
+class _Later:
+    """The later date's run, as judging an earlier date from it reads it."""
+
+    as_of: date
+    results: list[ShapeResult]
+    derived: frozenset[str]
+
+
 def _focus_dates(copy: Store, focus: set[str], known: dict[str, set[date]]) -> dict[str, set[date]]:
     """The bep:date values of each focus node (asked once per node, they are loaded facts)."""
     ask = [f for f in focus if f not in known]
@@ -344,7 +355,7 @@ def _derive(copy: Store, day: date) -> frozenset[str]:
     return derived_triples(copy)
 
 
-def _of_each_constraint(copy: Store, latest: Validation, constraints: list[Compiled],
+def _of_each_constraint(copy: Store, latest: _Later, constraints: list[Compiled],
                         subclasses: dict[str, list[str]]) -> list[list[ShapeResult] | None]:
     """The latest run's results of each constraint. A result names its shape and component, not which of
     their constraints gave it: where several constraints share them, each is run again on the latest run's
@@ -369,17 +380,17 @@ def _of_each_constraint(copy: Store, latest: Validation, constraints: list[Compi
     return out
 
 
-def _judged_back(copy: Store, latest: Validation, days: Sequence[date]) -> tuple[list[Validation], Steps]:
+def _judged_back(copy: Store, latest: _Later, days: Sequence[date], constraints: list[Compiled]
+                 ) -> tuple[list[Part], Steps]:
     """In a private copy: each of *days* (before *latest*'s date, latest first) derived from the loaded facts
-    alone, then judged from the later date's results (module docstring)."""
-    constraints = list(_shapes().constraints)
+    alone, then *constraints* (those *latest* judged) judged from the later date's results (module docstring)."""
     subclasses = subclasses_of(copy, frozenset().union(*(c.target_classes for c in constraints)))
     raw = _of_each_constraint(copy, latest, constraints, subclasses)
     readings = dated_readings()
-    out: list[Validation] = []
+    out: list[Part] = []
     steps = Steps()
     dates: dict[str, set[date]] = {}
-    lines, later = latest.derived, latest.report.as_of
+    lines, later = latest.derived, latest.as_of
     guards: dict[str, bool] = {}
 
     def asked(query: str) -> bool:  # a guard reads loaded facts only: asked once for every date
@@ -419,9 +430,9 @@ def _judged_back(copy: Store, latest: Validation, days: Sequence[date]) -> tuple
                 raw[i] = _cut(copy, c, subclasses, before, day, dates, steps)
             else:
                 steps.kept += 1
-        validation = _validation_of(copy, day, in_order(r for found in raw for r in found or ()), None)
-        validation.derived = now
-        out.append(validation)
+        part = part_of(copy, day, in_order(r for found in raw for r in found or ()))
+        part.derived = now
+        out.append(part)
         lines, later = now, day
     return out, steps
 
@@ -465,13 +476,21 @@ def _affected(copy: Store, query: str, after: date, until: date) -> bool:
                               "until": ox.Literal(until.isoformat(), datatype=xsd_date)})
 
 
-def _whole_then_back(copy: Store, day: date, earlier: Sequence[date]) -> tuple[Validation, list[Validation], Steps]:
-    """In a private copy holding the derived facts as of *day*: the whole run as of *day* (as
-    :func:`run.run_validation` makes it), then *earlier* judged back from it."""
-    last = _judge(copy, day, None, None, None)
+def _whole_then_back(copy: Store, day: date, earlier: Sequence[date], claims: Claims[Compiled] | None
+                     ) -> tuple[Part, list[Part], Steps]:
+    """In a private copy holding the derived facts as of *day*: the whole run as of *day* of the constraints
+    it claims (all of them without *claims*), then *earlier* judged back from it (``shares.py``)."""
+    if claims is None:
+        constraints = list(_shapes().constraints)
+        last = part_of(copy, day, validate(copy, _shapes()))
+    else:
+        last = part_of(copy, day, validate(copy, _shapes(), claimed=claims.claimed))
+        constraints = claims.taken
     last.derived = derived_triples(copy)
-    runs, steps = _judged_back(copy, last, earlier)
+    runs, steps = _judged_back(copy, _Later(day, last.results, last.derived), earlier, constraints)
     return last, runs, steps
+
+
 
 
 def run_validations(store: Store, days: Sequence[date], latest: Validation | None = None,
@@ -493,15 +512,22 @@ def run_validations(store: Store, days: Sequence[date], latest: Validation | Non
         return {**{day: run_validation(store, day) for day in earlier}, wanted[-1]: last}
     _warm()
     what = f"the validations as of {', '.join(d.isoformat() for d in wanted)}"
-    if latest is None:  # the latest run and the earlier dates in one private copy (a copy's first reads are dear)
-        last, runs, done = with_derived(store, wanted[-1], lambda copy: _whole_then_back(copy, wanted[-1], earlier),
-                                        what)
-    else:
+    if latest is None:  # each copy: the latest run of the constraints it claims, then those at the earlier dates
+        copies = copies_wanted()
+        claims: Claims[Compiled] | None = Claims() if copies > 1 else None
+        shares = with_derived_side_by_side(
+            store, wanted[-1], lambda copy: _whole_then_back(copy, wanted[-1], earlier, claims), what, copies)
+        last = put_together([share[0] for share in shares])
+        runs = [put_together([share[1][i] for share in shares]) for i in range(len(earlier))]
+        done = [share[2] for share in shares]
+    else:  # one copy: what each constraint costs at the earlier dates is not known to share them out
         last = latest
-        runs, done = in_private_copy(store, lambda copy: _judged_back(copy, last, earlier), what)
+        parts, one = in_private_copy(
+            store, lambda copy: _judged_back(copy, _Later(last.report.as_of, last.results, last.derived), earlier, list(_shapes().constraints)), what)
+        runs, done = [put_together([part]) for part in parts], [one]
     if steps is not None:
         for name in ("whole", "cut", "kept", "declared", "focused", "narrowed"):
-            setattr(steps, name, getattr(steps, name) + getattr(done, name))
+            setattr(steps, name, getattr(steps, name) + sum(getattr(d, name) for d in done))
     return {**dict(zip(sorted(earlier, reverse=True), runs)), wanted[-1]: last}
 
 

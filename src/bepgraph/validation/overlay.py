@@ -32,6 +32,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from typing import TypeVar
@@ -48,7 +49,7 @@ from .derive import DERIVED_GRAPH, derived_lines
 
 __all__ = [
     "DERIVED_DAY_BASE", "derived_dates", "derived_graph_of", "query_with_derived",
-    "with_derived",
+    "with_derived", "with_derived_side_by_side",
 ]
 
 T = TypeVar("T")
@@ -150,6 +151,26 @@ def with_derived(store: Store, as_of: date, work: Callable[[Store], T], what: st
                                prepare_bytes=len(data))
     with _scratch(store, {DERIVED_GRAPH: data}):
         return work(store)
+
+
+def with_derived_side_by_side(store: Store, as_of: date, work: Callable[[Store], T], what: str,
+                              copies: int) -> list[T]:
+    """``work(copy)`` in each of *copies* private copies of *store* holding ``graph/derived`` as of
+    *as_of*, all at once (one thread waits on each); their results, in the order of the copies.
+
+    A store that cannot be forked gets one run of *work*, as :func:`with_derived` makes it.
+    """
+    if copies <= 1 or not can_fork(store):
+        return [with_derived(store, as_of, work, what)]
+    data = derived_ntriples(store, as_of)
+
+    def one() -> T:
+        return in_private_copy(store, work, what, prepare=lambda copy: copy.replace_graph(DERIVED_GRAPH, data),
+                               prepare_bytes=len(data))
+
+    with ThreadPoolExecutor(copies, thread_name_prefix="private-copy") as pool:
+        futures = [pool.submit(one) for _ in range(copies)]
+        return [f.result() for f in futures]
 
 
 def day_graphs(store: Store, days: Sequence[date], cached: bool = False) -> dict[str, bytes]:

@@ -31,15 +31,20 @@ from ..sparql import find_query
 from ..store import Store, Term, solutions
 from .cache import answers
 from .catalogue import rule_catalogue
-from .overlay import with_derived
-from .engine import ShapeResult, Shapes, load_shapes, report_graph, validate
+from .overlay import with_derived, with_derived_side_by_side
+from .compile import Compiled
+from .engine import ShapeResult, Shapes, load_shapes, order_key, report_graph, validate
+from .shares import Claims, copies_wanted
 from .findings import Finding, Focus, Report
 
 __all__ = [
+    "Part",
     "Validation",
     "cached_validation",
     "affected_focus",
     "derived_triples",
+    "part_of",
+    "put_together",
     "run_validation",
     "save_report",
     "validate_changes",
@@ -259,15 +264,41 @@ def _judge(store: Store, as_of: date, rules: Sequence[str] | None, series: Seque
     return _validation_of(store, as_of, validate(store, _shapes(), focus=focus, only=only), series)
 
 
-def _validation_of(store: Store, as_of: date, results: list[ShapeResult], series: Sequence[str] | None) -> Validation:
-    """The findings of the engine's *results* as of *as_of* (optionally of some series only)."""
+@dataclass
+class Part:
+    """What one copy judged of a run: the engine's results of its constraints, each with its finding (None
+    where a result is none), not yet put together with the other copies' parts (``shares.py``)."""
+
+    as_of: date
+    results: list[ShapeResult]
+    findings: list[Finding | None]
+    derived: frozenset[str] = frozenset()
+
+
+def part_of(store: Store, as_of: date, results: list[ShapeResult]) -> Part:
+    """The findings of the engine's *results* as of *as_of*, read from *store* (the copy that judged them)."""
     mapper = _Mapper(store, as_of, results)
+    return Part(as_of, results, [mapper.finding(r) for r in results])
+
+
+def put_together(parts: Sequence[Part], series: Sequence[str] | None = None) -> Validation:
+    """The run the *parts* of one date make, as if one copy had judged all their constraints (optionally
+    of some series only): a result's finding depends on that result alone, and the engine's order is kept."""
+    if not parts or len({p.as_of for p in parts}) != 1:
+        raise ValueError("parts of one date are put together")
+    both = sorted(((r, f) for p in parts for r, f in zip(p.results, p.findings, strict=True)),
+                  key=lambda pair: order_key(pair[0]))
     # the SHACL report carries the same sentence as the finding (ids, not IRIs)
-    pairs = [(replace(r, message=f.message), f) for r in results if (f := mapper.finding(r)) is not None]
+    pairs = [(replace(r, message=f.message), f) for r, f in both if f is not None]
     if series is not None:
         wanted = set(series)
         pairs = [(r, f) for r, f in pairs if wanted & set(f.series)]
-    return Validation(Report(as_of, _merge(f for _, f in pairs)), [r for r, _ in pairs])
+    return Validation(Report(parts[0].as_of, _merge(f for _, f in pairs)), [r for r, _ in pairs], parts[0].derived)
+
+
+def _validation_of(store: Store, as_of: date, results: list[ShapeResult], series: Sequence[str] | None) -> Validation:
+    """The findings of the engine's *results* as of *as_of* (optionally of some series only)."""
+    return put_together([part_of(store, as_of, results)], series)
 
 
 def save_report(store: Store, validation: Validation) -> None:
@@ -284,15 +315,19 @@ def run_validation(store: Store, as_of: date, rules: Sequence[str] | None = None
     The store is read, never written (unless *save*): the derived facts live
     in a private copy for the run's duration (``overlay.with_derived``).
     """
-    _selected_shapes(rules)  # reject an unknown rule before any work
+    only = _selected_shapes(rules)  # reject an unknown rule before any work
     _warm()
+    copies = copies_wanted()
+    claims: Claims[Compiled] | None = Claims() if copies > 1 else None
 
-    def judged(copy: Store) -> Validation:
-        validation = _judge(copy, as_of, rules, series, None)
-        validation.derived = derived_triples(copy)
-        return validation
+    def judged(copy: Store) -> Part:
+        part = part_of(copy, as_of, validate(copy, _shapes(), only=only,
+                                             claimed=claims.claimed if claims is not None else None))
+        part.derived = derived_triples(copy)
+        return part
 
-    validation = with_derived(store, as_of, judged, f"the validation as of {as_of}")
+    parts = with_derived_side_by_side(store, as_of, judged, f"the validation as of {as_of}", copies)
+    validation = put_together(parts, series)
     if save:
         save_report(store, validation)
     return validation

@@ -23,6 +23,7 @@ import io
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -578,13 +579,17 @@ def build_pack(store: Store, as_of: date, out: Path, start: date | None = None, 
     period = Period.ending(as_of, start)
     cal = compliance_calendar(store, as_of)
     quarters = _timeline_days(cal, as_of)
-    # every run the pack reads, made at once on every core: the date, the previous review, each quarter end
+    # every run the pack reads, made at once in private copies: the date, the previous review, each quarter
+    # end; meanwhile this process builds the views (those /viz built for the same dates are not built again,
+    # and each caller gets its own copy to mark)
     days = [as_of, *([since] if since else []), *quarters]
-    runs = (saved if saved is not None else VALIDATED).on_days(store, days)
+    with ThreadPoolExecutor(1, thread_name_prefix="pack-findings") as pool:
+        judged = pool.submit((saved if saved is not None else VALIDATED).on_days, store, days)
+        graphs = {name: BUILT.get(store, name, as_of, period)
+                  for name in ("structure", "control", "money", "governance")}
+        runs = judged.result()
     report = required(runs, as_of)
     changes = changes_since(report, required(runs, since)) if since else None
-    # the views /viz built for the same dates are not built again (each caller gets its own copy to mark)
-    graphs = {name: BUILT.get(store, name, as_of, period) for name in ("structure", "control", "money", "governance")}
     for graph in graphs.values():
         mark_findings(graph, report)
     analysis = analyse(graphs["money"], graphs["control"])
