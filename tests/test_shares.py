@@ -16,12 +16,13 @@ import pytest
 import bepgraph.validation.engine as engine
 import bepgraph.validation.many_dates as many_dates
 import bepgraph.validation.run as run
+import bepgraph.validation.shares as shares
 from bepgraph.errors import StoreError
 from bepgraph.loading import load_all
 from bepgraph.store import EmbeddedStore
 from bepgraph.validation.many_dates import Steps, run_validations
 from bepgraph.validation.run import Part, put_together, run_validation
-from bepgraph.validation.shares import Claims, copies_wanted
+from bepgraph.validation.shares import Claims, copies_for_a_run, copies_wanted
 from bepgraph.viz.dates import quarter_ends
 
 CASES = Path(__file__).parent / "rules" / "cases"
@@ -37,8 +38,7 @@ def example() -> EmbeddedStore:
 
 def copies(monkeypatch: pytest.MonkeyPatch, n: int) -> list[int]:
     """Runs made from now on use *n* copies; the list receives the number of parts each run put together."""
-    monkeypatch.setattr(run, "copies_wanted", lambda: n)
-    monkeypatch.setattr(many_dates, "copies_wanted", lambda: n)
+    monkeypatch.setattr(shares, "copies_wanted", lambda: n)
     seen: list[int] = []
     together = run.put_together
 
@@ -170,3 +170,17 @@ def test_one_copy_judges_where_the_process_may_use_one_core() -> None:
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "1"
     assert copies_wanted() == min(2, len(os.sched_getaffinity(0)))
+
+
+def test_a_run_while_another_judges_side_by_side_takes_one_copy(example: EmbeddedStore,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    parts = copies(monkeypatch, 2)
+    with copies_for_a_run() as held:  # another run of this process, judging in two copies
+        assert held == 2
+        during = run_validation(example, date(2004, 6, 30))
+        assert parts == [1]
+        with copies_for_a_run() as second:
+            assert second == 1
+    after = run_validation(example, date(2004, 6, 30))
+    assert parts == [1, 2]  # the slot is free again once that run is over
+    assert during.report == after.report

@@ -65,7 +65,7 @@ from .cache import answers
 from .readings import DATED_THROUGH, FOCUS_DATE, GROWING_TOTAL, Readings, dated_readings
 from .overlay import with_derived_side_by_side
 from .run import (Part, Validation, _batched, _shapes, _warm, derived_triples, part_of, put_together, run_validation)
-from .shares import Claims, copies_wanted
+from .shares import Claims, copies_for_a_run
 
 __all__ = ["Steps", "cached_validations", "run_validations"]
 
@@ -513,10 +513,10 @@ def run_validations(store: Store, days: Sequence[date], latest: Validation | Non
     _warm()
     what = f"the validations as of {', '.join(d.isoformat() for d in wanted)}"
     if latest is None:  # each copy: the latest run of the constraints it claims, then those at the earlier dates
-        copies = copies_wanted()
-        claims: Claims[Compiled] | None = Claims() if copies > 1 else None
-        shares = with_derived_side_by_side(
-            store, wanted[-1], lambda copy: _whole_then_back(copy, wanted[-1], earlier, claims), what, copies)
+        with copies_for_a_run() as copies:
+            claims: Claims[Compiled] | None = Claims() if copies > 1 else None
+            shares = with_derived_side_by_side(
+                store, wanted[-1], lambda copy: _whole_then_back(copy, wanted[-1], earlier, claims), what, copies)
         last = put_together([share[0] for share in shares])
         runs = [put_together([share[1][i] for share in shares]) for i in range(len(earlier))]
         done = [share[2] for share in shares]

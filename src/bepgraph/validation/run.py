@@ -34,7 +34,7 @@ from .catalogue import rule_catalogue
 from .overlay import with_derived, with_derived_side_by_side
 from .compile import Compiled
 from .engine import ShapeResult, Shapes, load_shapes, order_key, report_graph, validate
-from .shares import Claims, copies_wanted
+from .shares import Claims, copies_for_a_run
 from .findings import Finding, Focus, Report
 
 __all__ = [
@@ -317,16 +317,16 @@ def run_validation(store: Store, as_of: date, rules: Sequence[str] | None = None
     """
     only = _selected_shapes(rules)  # reject an unknown rule before any work
     _warm()
-    copies = copies_wanted()
-    claims: Claims[Compiled] | None = Claims() if copies > 1 else None
+    with copies_for_a_run() as copies:
+        claims: Claims[Compiled] | None = Claims() if copies > 1 else None
 
-    def judged(copy: Store) -> Part:
-        part = part_of(copy, as_of, validate(copy, _shapes(), only=only,
-                                             claimed=claims.claimed if claims is not None else None))
-        part.derived = derived_triples(copy)
-        return part
+        def judged(copy: Store) -> Part:
+            part = part_of(copy, as_of, validate(copy, _shapes(), only=only,
+                                                 claimed=claims.claimed if claims is not None else None))
+            part.derived = derived_triples(copy)
+            return part
 
-    parts = with_derived_side_by_side(store, as_of, judged, f"the validation as of {as_of}", copies)
+        parts = with_derived_side_by_side(store, as_of, judged, f"the validation as of {as_of}", copies)
     validation = put_together(parts, series)
     if save:
         save_report(store, validation)

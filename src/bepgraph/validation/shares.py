@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
-__all__ = ["MAX_COPIES", "Claims", "copies_wanted"]
+__all__ = ["MAX_COPIES", "Claims", "copies_for_a_run", "copies_wanted"]
 
 T = TypeVar("T")
 MAX_COPIES = 2  # each copy pays its own copy-on-write of the pages it reads (up to the store's size)
@@ -50,3 +52,21 @@ class Claims(Generic[T]):
 def copies_wanted() -> int:
     """How many copies judge side by side: one per core this process may run on, at most :data:`MAX_COPIES`."""
     return max(1, min(MAX_COPIES, len(os.sched_getaffinity(0))))
+
+
+@contextmanager
+def copies_for_a_run() -> Iterator[int]:
+    """How many copies a run may use while it lasts: :func:`copies_wanted` while no other run of this
+    process judges side by side, else one (runs in flight together already keep the cores busy, and every
+    copy costs the memory its reads touch, so N runs at once hold at most N + 1 copies)."""
+    wanted = copies_wanted()
+    if wanted > 1 and _SIDE_BY_SIDE.acquire(blocking=False):
+        try:
+            yield wanted
+        finally:
+            _SIDE_BY_SIDE.release()
+    else:
+        yield 1
+
+
+_SIDE_BY_SIDE = threading.Lock()
