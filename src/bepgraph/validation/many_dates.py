@@ -491,8 +491,6 @@ def _whole_then_back(copy: Store, day: date, earlier: Sequence[date], claims: Cl
     return last, runs, steps
 
 
-
-
 def run_validations(store: Store, days: Sequence[date], latest: Validation | None = None,
                     steps: Steps | None = None) -> dict[date, Validation]:
     """The full validation run of *store* as of each of *days* (every rule, every series).
@@ -522,8 +520,9 @@ def run_validations(store: Store, days: Sequence[date], latest: Validation | Non
         done = [share[2] for share in shares]
     else:  # one copy: what each constraint costs at the earlier dates is not known to share them out
         last = latest
+        later = _Later(last.report.as_of, last.results, last.derived)
         parts, one = in_private_copy(
-            store, lambda copy: _judged_back(copy, _Later(last.report.as_of, last.results, last.derived), earlier, list(_shapes().constraints)), what)
+            store, lambda copy: _judged_back(copy, later, earlier, list(_shapes().constraints)), what)
         runs, done = [put_together([part]) for part in parts], [one]
     if steps is not None:
         for name in ("whole", "cut", "kept", "declared", "focused", "narrowed"):
