@@ -314,16 +314,17 @@ def _blank(cells: list[str]) -> bool:
     return len(cells) == 1 and not cells[0].strip()
 
 
-def _records(path: Path, width: int) -> Iterator[_Record]:
-    """Every record of *path* after its header, blank ones skipped, one by one (where speed does not matter)."""
+def _sized(path: Path, width: int) -> Iterator[tuple[list[str], int]]:
+    """The cells of every record of *path* after its header, blank ones skipped, with the record's length."""
     for block in _blocks(path, width):
         if isinstance(block, _Record):
-            yield block
+            yield block.cells, len(block.raw)
             continue
-        for line, text in enumerate(block.lines, block.first):
+        ending = len(block.end)
+        for text in block.lines:
             cells = text.split(",", width)
             if not _blank(cells):
-                yield _Record(line, cells, text + block.end, 1)
+                yield cells, len(text) + ending
 
 
 def _head(path: Path) -> _Record | None:
@@ -426,10 +427,10 @@ def _sample(bundles: Sequence[Path]) -> tuple[dict[str, int], int]:
         at = names.index("series") if "series" in names else None
         read = size = 0
         width = -1 if at is None else at + 1
-        for record in _records(path, width):
-            key = _cell(record.cells, at)
+        for cells, length in _sized(path, width):
+            key = _cell(cells, at)
             counts[key] = counts.get(key, 0) + 1
-            read, size = read + 1, size + len(record.raw)
+            read, size = read + 1, size + length
             if read >= SAMPLE_ROWS:
                 break
         if read:
