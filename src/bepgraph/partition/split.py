@@ -28,9 +28,9 @@ bundle's line of each copied row is kept beside the partition
 
 The split is the serial part of a partitioned run, so its passes are
 written for speed on one core: a file is read a large piece at a time,
-and a piece whose lines are each a whole record (no quote, no carriage
-return: the blotter as generated and as most systems export it) is split
-on its line ends and handled by a tight loop that routes, notes and
+and a piece whose lines are each a whole record (no quote, and one line
+end throughout, LF or CRLF: the blotter as generated and as most systems
+export it) is split on its line ends and handled by a tight loop that routes, notes and
 buffers each row with no per-row object beyond its cells; any other piece,
 and any row that loop does not handle (a blank line, a short row, a key or
 partition met for the first time, a row carried to other partitions), goes
@@ -46,7 +46,7 @@ import io
 import shutil
 import tempfile
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, TextIO
