@@ -35,6 +35,7 @@ from ..sources.bundle import read_bundle
 from ..sources.filing import Filing, read_filing
 from ..sources.tables import TABLE_ORDER
 from ..validation.run import Validation, _selected_shapes
+from .cores import own_cpu
 from .engines import Engine, LocalPool
 from .merge import merge_outcomes
 from .split import LINES_DIR, Split, split_bundles
@@ -125,8 +126,9 @@ def validate_partitioned(bundles: Sequence[Path], as_of: date, mode: str, engine
         started = time.perf_counter()
         # the partitions do not depend on the number of workers up to two (so one and two workers do
         # the same work), and are at least twice the slots beyond, so no worker idles at the end
-        split = split_bundles(folders, mode, root, lambda folder: _reader_check(filing, folder),
-                              at_least=max(MIN_PARTITIONS, 2 * engine.slots()), trades_each=TRADES_EACH)
+        with own_cpu():  # the workers started above keep to the other CPUs meanwhile
+            split = split_bundles(folders, mode, root, lambda folder: _reader_check(filing, folder),
+                                  at_least=max(MIN_PARTITIONS, 2 * engine.slots()), trades_each=TRADES_EACH)
         seconds = {"split": time.perf_counter() - started}
         started = time.perf_counter()
         tasks = [PartitionTask(p.key, str(p.folder), tuple(str(b) for b in p.bundles), str(filing.source), as_of,
