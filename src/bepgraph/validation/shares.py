@@ -50,8 +50,28 @@ class Claims(Generic[T]):
 
 
 def copies_wanted() -> int:
-    """How many copies judge side by side: one per core this process may run on, at most :data:`MAX_COPIES`."""
-    return max(1, min(MAX_COPIES, len(os.sched_getaffinity(0))))
+    """How many copies judge side by side: one per core this process may run on, at most :data:`MAX_COPIES`,
+    and only as many as the memory available holds: a copy may come to copy every page of this process
+    (its reads write to the pages they touch), so each copy past the first needs this process's size free
+    beside the first one's."""
+    cores = max(1, min(MAX_COPIES, len(os.sched_getaffinity(0))))
+    if cores == 1:
+        return 1
+    size, available = _kib("/proc/self/status", "VmRSS:"), _kib("/proc/meminfo", "MemAvailable:")
+    if size is None or available is None:
+        return 1  # not known: the one copy a run always had
+    return max(1, min(cores, available // max(size, 1)))
+
+
+def _kib(path: str, field: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 @contextmanager
