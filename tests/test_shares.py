@@ -195,3 +195,12 @@ def test_a_run_while_another_judges_side_by_side_takes_one_copy(example: Embedde
     after = run_validation(example, date(2004, 6, 30))
     assert parts == [1, 2]  # the slot is free again once that run is over
     assert during.report == after.report
+
+
+def test_copies_are_counted_from_the_cpus_where_a_platform_has_no_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(shares, "_kib", lambda path, field: 1_000 if "status" in path else 10_000)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert copies_wanted() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert copies_wanted() == 2

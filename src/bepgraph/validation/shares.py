@@ -54,7 +54,8 @@ def copies_wanted() -> int:
     and only as many as the memory available holds: a copy may come to copy every page of this process
     (its reads write to the pages they touch), so each copy past the first needs this process's size free
     beside the first one's."""
-    cores = max(1, min(MAX_COPIES, len(os.sched_getaffinity(0))))
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    cores = max(1, min(MAX_COPIES, len(usable)))
     if cores == 1:
         return 1
     size, available = _kib("/proc/self/status", "VmRSS:"), _kib("/proc/meminfo", "MemAvailable:")
