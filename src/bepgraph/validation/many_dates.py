@@ -476,16 +476,12 @@ def _affected(copy: Store, query: str, after: date, until: date) -> bool:
                               "until": ox.Literal(until.isoformat(), datatype=xsd_date)})
 
 
-def _whole_then_back(copy: Store, day: date, earlier: Sequence[date], claims: Claims[Compiled] | None
+def _whole_then_back(copy: Store, day: date, earlier: Sequence[date], claims: Claims[Compiled]
                      ) -> tuple[Part, list[Part], Steps]:
     """In a private copy holding the derived facts as of *day*: the whole run as of *day* of the constraints
-    it claims (all of them without *claims*), then *earlier* judged back from it (``shares.py``)."""
-    if claims is None:
-        constraints = list(_shapes().constraints)
-        last = part_of(copy, day, validate(copy, _shapes()))
-    else:
-        last = part_of(copy, day, validate(copy, _shapes(), claimed=claims.claimed))
-        constraints = claims.taken
+    it claims, then *earlier* judged back from it (``shares.py``)."""
+    last = part_of(copy, day, validate(copy, _shapes(), claimed=claims.claimed))
+    constraints = claims.taken
     last.derived = derived_triples(copy)
     runs, steps = _judged_back(copy, _Later(day, last.results, last.derived), earlier, constraints)
     return last, runs, steps
@@ -512,7 +508,7 @@ def run_validations(store: Store, days: Sequence[date], latest: Validation | Non
     what = f"the validations as of {', '.join(d.isoformat() for d in wanted)}"
     if latest is None:  # each copy: the latest run of the constraints it claims, then those at the earlier dates
         with copies_for_a_run() as copies:
-            claims: Claims[Compiled] | None = Claims() if copies > 1 else None
+            claims: Claims[Compiled] = Claims()  # one copy alone claims them all
             shares = with_derived_side_by_side(
                 store, wanted[-1], lambda copy: _whole_then_back(copy, wanted[-1], earlier, claims), what, copies)
         last = put_together([share[0] for share in shares])

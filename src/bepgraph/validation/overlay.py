@@ -147,10 +147,15 @@ def with_derived(store: Store, as_of: date, work: Callable[[Store], T], what: st
     """
     data = derived_ntriples(store, as_of)
     if can_fork(store):
-        return in_private_copy(store, work, what, prepare=lambda copy: copy.replace_graph(DERIVED_GRAPH, data),
-                               prepare_bytes=len(data))
+        return _in_copy_with(store, data, work, what)
     with _scratch(store, {DERIVED_GRAPH: data}):
         return work(store)
+
+
+def _in_copy_with(store: Store, derived: bytes, work: Callable[[Store], T], what: str) -> T:
+    """``work(copy)`` in a private copy of *store* whose ``graph/derived`` is *derived*."""
+    return in_private_copy(store, work, what, prepare=lambda copy: copy.replace_graph(DERIVED_GRAPH, derived),
+                           prepare_bytes=len(derived))
 
 
 def with_derived_side_by_side(store: Store, as_of: date, work: Callable[[Store], T], what: str,
@@ -163,13 +168,8 @@ def with_derived_side_by_side(store: Store, as_of: date, work: Callable[[Store],
     if copies <= 1 or not can_fork(store):
         return [with_derived(store, as_of, work, what)]
     data = derived_ntriples(store, as_of)
-
-    def one() -> T:
-        return in_private_copy(store, work, what, prepare=lambda copy: copy.replace_graph(DERIVED_GRAPH, data),
-                               prepare_bytes=len(data))
-
     with ThreadPoolExecutor(copies, thread_name_prefix="private-copy") as pool:
-        futures = [pool.submit(one) for _ in range(copies)]
+        futures = [pool.submit(_in_copy_with, store, data, work, what) for _ in range(copies)]
         return [f.result() for f in futures]
 
 

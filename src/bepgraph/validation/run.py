@@ -318,11 +318,10 @@ def run_validation(store: Store, as_of: date, rules: Sequence[str] | None = None
     only = _selected_shapes(rules)  # reject an unknown rule before any work
     _warm()
     with copies_for_a_run() as copies:
-        claims: Claims[Compiled] | None = Claims() if copies > 1 else None
+        claims: Claims[Compiled] = Claims()  # one copy alone claims them all
 
         def judged(copy: Store) -> Part:
-            part = part_of(copy, as_of, validate(copy, _shapes(), only=only,
-                                                 claimed=claims.claimed if claims is not None else None))
+            part = part_of(copy, as_of, validate(copy, _shapes(), only=only, claimed=claims.claimed))
             part.derived = derived_triples(copy)
             return part
 
